@@ -1,0 +1,189 @@
+"""The command line: classify files, train, evaluate, fetch MNIST.
+
+Every failure a user can cause ends in one line on stderr and exit status 1
+(2 for a malformed command), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+
+import numpy as np
+
+from core.data import download_mnist, load_split
+from core.errors import DigitLensError
+from core.model import DigitModel, load_model, shipped_model_names
+from core.preprocess import preprocess
+from core.train import PENALTIES, SOLVER_PENALTIES, TrainConfig, evaluate, task_data, train
+
+_BINARY = re.compile(r"^binary-(\d)-(\d)$")
+_REST = re.compile(r"^(\d)-vs-rest$")
+
+
+def config_for(model: str, **parameters) -> TrainConfig:
+    """The training config for a model name: ten-class, binary-A-B or A-vs-rest."""
+    if model == "ten-class":
+        return TrainConfig(task="ten-class", **parameters)
+    if match := _BINARY.match(model):
+        return TrainConfig(task="binary", digits=(int(match[1]), int(match[2])), **parameters)
+    if match := _REST.match(model):
+        return TrainConfig(task="one-vs-rest", digits=(int(match[1]),), **parameters)
+    raise DigitLensError(f"unknown model {model!r}: use ten-class, binary-A-B or A-vs-rest")
+
+
+def _classify(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    names = [str(c) for c in model.classes_]
+    failed = False
+    for path in args.paths:
+        try:
+            result = preprocess(path)
+        except DigitLensError as error:
+            failed = True
+            record = {"file": path, "error": str(error)}
+        else:
+            probabilities = model.predict_proba(result.pixels[None])[0]
+            best = int(np.argmax(probabilities))
+            record = {
+                "file": path,
+                "label": None if result.is_blank else int(model.classes_[best]),
+                "probabilities": {
+                    name: round(float(p), 6) for name, p in zip(names, probabilities, strict=True)
+                },
+                "blank": bool(result.is_blank),
+            }
+        if args.json:
+            print(json.dumps(record), flush=False)
+        elif "error" in record:
+            print(f"{path}: error: {record['error']}")
+        elif record["blank"]:
+            print(f"{path}: blank (no ink found)")
+        else:
+            p = record["probabilities"][str(record["label"])]
+            print(f"{path}: {record['label']} ({p:.1%})")
+    sys.stdout.flush()
+    return 1 if failed else 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    names = shipped_model_names() if args.model == "all" else [args.model]
+    train_split = load_split("train", args.data_dir)
+    test_split = load_split("test", args.data_dir)
+    parameters = {
+        "C": args.C,
+        "penalty": args.penalty,
+        "l1_ratio": args.l1_ratio,
+        "solver": args.solver,
+        "tol": args.tol,
+        "max_iter": args.max_iter,
+        "train_size": args.train_size,
+        "seed": args.seed,
+    }
+    parameters = {k: v for k, v in parameters.items() if v is not None}
+    for name in names:
+        started = time.perf_counter()
+        model = train(config_for(name, **parameters), train_split, test_split)
+        card_path = model.save(args.out)
+        seconds = time.perf_counter() - started
+        print(
+            f"{model.name}: test accuracy {model.card['test']['accuracy']:.2%}, "
+            f"fit {model.card['fit_seconds']:.1f} s, total {seconds:.1f} s -> {card_path}"
+        )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    model: DigitModel = load_model(args.model)
+    split = load_split("test", args.data_dir)
+    task = model.card.get("task", "ten-class")
+    digits = tuple(int(c) for c in model.classes_ if c >= 0) if task != "ten-class" else ()
+    config = TrainConfig(task=task, digits=digits)
+    images, labels = task_data(config, split.images, split.labels)
+    result = evaluate(model, images, labels)
+    if args.json:
+        print(json.dumps({"model": model.name, **result}))
+        return 0
+    print(f"{model.name}: accuracy {result['accuracy']:.2%} on {result['n']} MNIST test images")
+    for label, accuracy in result["per_class_accuracy"].items():
+        print(f"  {label:>3}: {accuracy:.2%}")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    def progress(message: str, fraction: float) -> None:
+        print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+    target = download_mnist(args.out, progress)
+    print(f"MNIST stored in {target}; use it with --data-dir {target} or MNIST_DIR={target}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``python -m core``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m core", description="Digit Lens: linear models that read handwriting."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    classify = commands.add_parser(
+        "classify", help="classify image files", description="Classify image files of digits."
+    )
+    classify.add_argument("paths", nargs="+", metavar="PATH", help="image files")
+    classify.add_argument("--model", default="ten-class", help="model name or path")
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.set_defaults(run=_classify)
+
+    data_help = "MNIST directory (default: $MNIST_DIR, else the download cache)"
+    trainer = commands.add_parser(
+        "train",
+        help="train a model on MNIST",
+        description="Train on MNIST (all 60,000 unless --train-size) and write the model files.",
+    )
+    trainer.add_argument(
+        "--model", required=True, help="ten-class, binary-A-B (A<B), A-vs-rest, or all shipped"
+    )
+    trainer.add_argument("--data-dir", help=data_help)
+    trainer.add_argument("--out", default="trained-models", help="output directory")
+    trainer.add_argument("--C", type=float, help="inverse regularisation strength")
+    trainer.add_argument("--penalty", choices=PENALTIES)
+    trainer.add_argument("--l1-ratio", type=float, help="L1 share for elasticnet, in (0, 1)")
+    trainer.add_argument("--solver", choices=list(SOLVER_PENALTIES))
+    trainer.add_argument("--tol", type=float)
+    trainer.add_argument("--max-iter", type=int)
+    trainer.add_argument("--train-size", type=int, help="random training subset size")
+    trainer.add_argument("--seed", type=int)
+    trainer.set_defaults(run=_train)
+
+    evaluator = commands.add_parser(
+        "evaluate", help="measure a model on MNIST's test set", description="Evaluate a model."
+    )
+    evaluator.add_argument("--model", default="ten-class", help="model name or path")
+    evaluator.add_argument("--data-dir", help=data_help)
+    evaluator.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluator.set_defaults(run=_evaluate)
+
+    download = commands.add_parser(
+        "download-mnist",
+        help="fetch MNIST from OpenML into the cache",
+        description="Fetch MNIST with scikit-learn's fetch_openml and store it as IDX files.",
+    )
+    download.add_argument("--out", help="target directory (default: the per-user cache)")
+    download.set_defaults(run=_download)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DigitLensError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,343 @@
+"""Linear digit models: arrays plus a JSON card, no pickle anywhere.
+
+A model is ``coef`` (k, 784), ``intercept`` (k,) and ``classes``: k is the
+number of classes for the ten-class (softmax) model and 1 for a binary
+(sigmoid) model, whose single row scores its second class. Its card (a JSON
+file beside the ``.npz``) records what it is, the input transform it was
+trained on (applied by the model itself) and how it was made and measured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import ModelError
+from core.transforms import TRANSFORMS
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+SIDE = 28
+N_PIXELS = SIDE * SIDE
+FORMAT_VERSION = 1
+_SHIPPED_NAME = re.compile(r"^(ten-class|binary-(\d)-(\d))$")
+
+
+def shipped_model_names() -> list[str]:
+    """Names of every model that ships with Digit Lens, shipped or not yet built."""
+    pairs = [f"binary-{a}-{b}" for a in range(10) for b in range(a + 1, 10)]
+    return ["ten-class", *pairs]
+
+
+def binary_name(first: int, second: int) -> str:
+    """Shipped name of the binary model for a pair of digits, in either order."""
+    low, high = sorted((int(first), int(second)))
+    if not (0 <= low < high <= 9):
+        raise ModelError(f"a binary model needs two different digits 0-9, got {first} and {second}")
+    return f"binary-{low}-{high}"
+
+
+def as_images(images: Any, what: str = "images") -> np.ndarray:
+    """Validate MNIST-format input and return it as float32 (n, 28, 28).
+
+    Parameters
+    ----------
+    images : array-like
+        Shape (n, 28, 28) or (n, 784), values in [0, 1] (ink bright on dark).
+    what : str
+        Name used in error messages.
+
+    Raises
+    ------
+    ModelError
+        With a message that says what was wrong and how to fix it.
+    """
+    try:
+        array = np.asarray(images, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ModelError(
+            f"{what} must be a numeric array of shape (n, 28, 28) or (n, 784)"
+        ) from None
+    if array.ndim == 2 and array.shape[1] == N_PIXELS:
+        array = array.reshape(-1, SIDE, SIDE)
+    if array.ndim != 3 or array.shape[1:] != (SIDE, SIDE):
+        raise ModelError(
+            f"{what} must have shape (n, 28, 28) or (n, 784), got {array.shape}; "
+            "pass one image as image[None]"
+        )
+    if not np.isfinite(array).all():
+        raise ModelError(f"{what} contain NaN or infinite values")
+    if array.size and (array.min() < 0.0 or array.max() > 1.0):
+        raise ModelError(
+            f"{what} must lie in [0, 1] (found {array.min():g}..{array.max():g}); "
+            "divide 8-bit pixels by 255"
+        )
+    return array
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """Why one image got its scores: pixel × coefficient, per class.
+
+    ``intercepts[k] + maps[k].sum() == logits[k]`` for every row k, and the
+    softmax (ten-class) or sigmoid (binary) of ``logits`` is the model's
+    ``predict_proba``.
+    """
+
+    maps: np.ndarray  # (k, 28, 28)
+    intercepts: np.ndarray  # (k,)
+    logits: np.ndarray  # (k,)
+    classes: tuple[int, ...]  # the class each row scores: all ten, or the binary's second digit
+    model_input: np.ndarray  # (28, 28) what the model saw, after its input transform
+
+
+def _freeze(array: np.ndarray) -> np.ndarray:
+    array = np.array(array, dtype=np.float32 if array.dtype.kind == "f" else array.dtype)
+    array.setflags(write=False)
+    return array
+
+
+class DigitModel:
+    """A linear classifier of MNIST-format digits, in scikit-learn's image.
+
+    Parameters
+    ----------
+    coef : numpy.ndarray
+        (k, 784) weights; k = number of classes, or 1 for a binary model.
+    intercept : numpy.ndarray
+        (k,) biases.
+    classes : sequence of int
+        The labels, in the order of ``predict_proba``'s columns.
+    card : dict
+        What the model is and how it was made; must hold ``name`` and may hold
+        ``input_transform`` (a key of ``core.transforms.TRANSFORMS``).
+
+    Notes
+    -----
+    The arrays are read-only: one model is shared by every session of the app.
+    """
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes, card: dict):
+        classes = tuple(int(c) for c in classes)
+        coef = np.asarray(coef)
+        intercept = np.asarray(intercept)
+        rows = 1 if len(classes) == 2 else len(classes)
+        if len(classes) < 2 or len(set(classes)) != len(classes):
+            raise ModelError(f"a model needs two or more distinct classes, got {classes}")
+        if coef.shape != (rows, N_PIXELS) or intercept.shape != (rows,):
+            raise ModelError(
+                f"model arrays do not fit {len(classes)} classes: coef {coef.shape}, "
+                f"intercept {intercept.shape}, expected ({rows}, {N_PIXELS}) and ({rows},)"
+            )
+        if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+            raise ModelError("model arrays contain NaN or infinite values")
+        transform = card.get("input_transform", "none")
+        if transform not in TRANSFORMS:
+            raise ModelError(
+                f"model card names unknown input transform {transform!r}; "
+                f"known: {', '.join(TRANSFORMS)}"
+            )
+        self.coef_ = _freeze(coef)
+        self.intercept_ = _freeze(intercept)
+        self.classes_ = _freeze(np.array(classes))
+        self.card = {**card, "classes": list(classes), "input_transform": transform}
+        self._transform = TRANSFORMS[transform]
+
+    @property
+    def name(self) -> str:
+        """The model's name, e.g. ``ten-class`` or ``binary-3-7``."""
+        return str(self.card.get("name", "unnamed"))
+
+    @property
+    def is_binary(self) -> bool:
+        """True for a two-class (sigmoid) model."""
+        return len(self.classes_) == 2
+
+    @property
+    def input_transform(self) -> str:
+        """Name of the transform the model applies to its input before scoring."""
+        return self.card["input_transform"]
+
+    def transform(self, images) -> np.ndarray:
+        """What the model sees: its input transform applied, float32 (n, 28, 28)."""
+        return self._transform(as_images(images))
+
+    def decision_function(self, images) -> np.ndarray:
+        """Logits, (n, k): one per class, or one (for the second class) if binary."""
+        seen = self.transform(images).reshape(-1, N_PIXELS)
+        return seen @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, images) -> np.ndarray:
+        """Class probabilities, (n, n_classes), columns in the order of ``classes_``."""
+        return probabilities(self.decision_function(images), self.is_binary)
+
+    def predict(self, images) -> np.ndarray:
+        """Most probable label of each image, (n,)."""
+        return self.classes_[np.argmax(self.predict_proba(images), axis=1)]
+
+    def contributions(self, image) -> Contributions:
+        """Per-pixel contributions to each logit for one image (28, 28) or (784,).
+
+        Returns
+        -------
+        Contributions
+            ``maps[k] = model_input * coef[k]`` as 28×28, with the intercepts and
+            logits, so that intercept + sum of the map is the logit.
+        """
+        seen = self.transform(np.asarray(image).reshape(1, SIDE, SIDE))[0]
+        maps = seen[None, :, :] * self.coef_.reshape(-1, SIDE, SIDE)
+        scored = self.classes_[1:] if self.is_binary else self.classes_
+        return Contributions(
+            maps=maps,
+            intercepts=self.intercept_.copy(),
+            logits=self.intercept_ + maps.reshape(len(maps), -1).sum(axis=1),
+            classes=tuple(int(c) for c in scored),
+            model_input=seen,
+        )
+
+    def coefficient_images(self) -> np.ndarray:
+        """The weights as (k, 28, 28) pictures."""
+        return self.coef_.reshape(-1, SIDE, SIDE)
+
+    def save(self, directory: str | os.PathLike, name: str | None = None) -> Path:
+        """Write ``<name>.npz`` and ``<name>.json`` into ``directory``.
+
+        The card records the SHA-256 of the ``.npz`` so that a tampered or
+        mismatched pair is refused at load. Files are written to temporary
+        names first, so a failed save leaves any earlier model intact.
+
+        Returns
+        -------
+        pathlib.Path
+            Path of the ``.json`` card.
+        """
+        name = name or self.name
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}", name):
+            raise ModelError(
+                f"model name {name!r} is not usable as a file name: use letters, digits, . _ -"
+            )
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        npz_path, card_path = directory / f"{name}.npz", directory / f"{name}.json"
+        tmp_npz = directory / f".{name}.npz.partial"
+        _write_npz(tmp_npz, coef=self.coef_, intercept=self.intercept_, classes=self.classes_)
+        card = {
+            **self.card,
+            "name": name,
+            "format_version": FORMAT_VERSION,
+            "arrays_file": npz_path.name,
+            "arrays_sha256": _sha256(tmp_npz),
+        }
+        tmp_card = directory / f".{name}.json.partial"
+        tmp_card.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n")
+        tmp_npz.replace(npz_path)
+        tmp_card.replace(card_path)
+        self.card = card
+        return card_path
+
+    def __repr__(self) -> str:
+        return f"DigitModel(name={self.name!r}, classes={list(self.classes_)})"
+
+
+def probabilities(logits: np.ndarray, binary: bool) -> np.ndarray:
+    """Softmax of (n, k) logits, or for a binary model sigmoid of (n, 1) as two columns."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if binary:
+        second = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        return np.stack([1.0 - second, second], axis=1)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _write_npz(path: Path, **arrays: np.ndarray) -> None:
+    """A compressed ``.npz`` whose bytes depend only on the arrays (no timestamps)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for key, array in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w") as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _resolve(name_or_path: str | os.PathLike) -> Path:
+    """The card path for a shipped name, a card, an ``.npz`` or a path without suffix."""
+    text = str(name_or_path)
+    if _SHIPPED_NAME.match(text):
+        if text.startswith("binary-"):
+            binary_name(int(text[7]), int(text[9]))  # refuses binary-3-3
+            if int(text[7]) > int(text[9]):
+                raise ModelError(f"model {text!r}: write the smaller digit first, e.g. binary-3-7")
+        return MODELS_DIR / f"{text}.json"
+    path = Path(text).expanduser()
+    if path.suffix in (".json", ".npz"):
+        return path.with_suffix(".json")
+    if path.parent == Path(".") and not path.exists():
+        raise ModelError(
+            f"unknown model {text!r}: use ten-class, binary-A-B with A<B (e.g. binary-3-7), "
+            "or the path of a model written by train"
+        )
+    return path.with_suffix(".json")
+
+
+def load_model(name_or_path: str | os.PathLike) -> DigitModel:
+    """Load a shipped model by name or a saved model by path.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        ``ten-class``, ``binary-A-B`` (A < B), or the path of a model's
+        ``.json`` card or ``.npz`` arrays (the other file must sit beside it).
+
+    Returns
+    -------
+    DigitModel
+
+    Raises
+    ------
+    ModelError
+        If a file is missing, truncated, tampered with, holds pickled objects,
+        or does not match its card.
+    """
+    card_path = _resolve(name_or_path)
+    if not card_path.is_file():
+        raise ModelError(f"model card {card_path} not found")
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelError(f"model card {card_path} is not valid JSON: {error}") from None
+    if not isinstance(card, dict) or "arrays_sha256" not in card:
+        raise ModelError(f"{card_path} is not a Digit Lens model card (no arrays_sha256)")
+    npz_path = card_path.with_name(str(card.get("arrays_file", card_path.stem + ".npz")))
+    if npz_path.parent != card_path.parent or not npz_path.is_file():
+        raise ModelError(f"model arrays {npz_path} not found beside {card_path.name}")
+    if _sha256(npz_path) != card["arrays_sha256"]:
+        raise ModelError(
+            f"{npz_path} does not match the checksum in its card: it was changed or damaged; "
+            "restore it or retrain"
+        )
+    try:
+        with np.load(npz_path, allow_pickle=False) as arrays:
+            coef, intercept, classes = arrays["coef"], arrays["intercept"], arrays["classes"]
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            raise ModelError(f"{npz_path} holds pickled objects; refused (no pickle)") from None
+        raise ModelError(f"{npz_path} is not a valid model file: {error}") from None
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError) as error:
+        raise ModelError(f"{npz_path} is truncated or not a model file: {error}") from None
+    if list(np.asarray(classes).tolist()) != list(card.get("classes", [])):
+        raise ModelError(
+            f"{card_path.name} names classes {card.get('classes')}, arrays hold "
+            f"{np.asarray(classes).tolist()}: card and arrays do not match"
+        )
+    return DigitModel(coef, intercept, classes, card)

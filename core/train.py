@@ -1,0 +1,304 @@
+"""Train and measure linear digit models with scikit-learn's LogisticRegression."""
+
+from __future__ import annotations
+
+import math
+import platform
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import scipy
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+from core.data import Split
+from core.errors import TrainingError
+from core.model import DigitModel, binary_name
+from core.transforms import TRANSFORMS
+
+TASKS = ("ten-class", "binary", "one-vs-rest")
+PENALTIES = ("none", "l1", "l2", "elasticnet")
+# Which penalties each solver can minimise (scikit-learn's table).
+SOLVER_PENALTIES = {
+    "lbfgs": ("none", "l2"),
+    "newton-cg": ("none", "l2"),
+    "newton-cholesky": ("none", "l2"),
+    "sag": ("none", "l2"),
+    "saga": ("none", "l1", "l2", "elasticnet"),
+    "liblinear": ("l1", "l2"),
+}
+REST = -1  # the label of "every other digit" in a one-vs-rest model
+
+
+class Cancelled(Exception):
+    """Training was stopped by its caller."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a trained model.
+
+    Parameters
+    ----------
+    task : {"ten-class", "binary", "one-vs-rest"}
+        Softmax over ten digits, one digit against another, or one against the rest.
+    digits : tuple of int
+        The pair (A, B) for ``binary``; the one digit for ``one-vs-rest``.
+    C : float
+        Inverse regularisation strength (ignored with ``penalty="none"``).
+    penalty : {"none", "l1", "l2", "elasticnet"}
+    l1_ratio : float
+        Share of L1 in ``elasticnet``, strictly between 0 and 1.
+    solver : str
+        A scikit-learn solver that supports ``penalty`` (see ``SOLVER_PENALTIES``).
+    tol, max_iter : float, int
+        Stopping rule.
+    train_size : int or None
+        Training images drawn at random (by ``seed``) from the 60,000; None = all.
+    test_size : int or None
+        Test images used for the card's figures; None = all 10,000.
+    seed : int
+        Seeds the subsets and the stochastic solvers.
+    input_transform : str
+        A key of ``core.transforms.TRANSFORMS`` the model applies to its input.
+    """
+
+    task: str = "ten-class"
+    digits: tuple[int, ...] = ()
+    C: float = 1.0
+    penalty: str = "l2"
+    l1_ratio: float = 0.5
+    solver: str = "lbfgs"
+    tol: float = 1e-4
+    max_iter: int = 100
+    train_size: int | None = None
+    test_size: int | None = None
+    seed: int = 0
+    input_transform: str = "deskew"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Default model name for this configuration."""
+        if self.task == "binary":
+            return binary_name(*self.digits)
+        if self.task == "one-vs-rest":
+            return f"{self.digits[0]}-vs-rest"
+        return "ten-class"
+
+    @property
+    def classes(self) -> tuple[int, ...]:
+        """Labels in ``predict_proba`` column order."""
+        if self.task == "binary":
+            return tuple(sorted(self.digits))
+        if self.task == "one-vs-rest":
+            return (REST, self.digits[0])
+        return tuple(range(10))
+
+
+def validate(config: TrainConfig) -> TrainConfig:
+    """Refuse combinations that cannot work, with a message that says why.
+
+    Returns
+    -------
+    TrainConfig
+        The config, with ``digits`` normalised to ints.
+
+    Raises
+    ------
+    TrainingError
+    """
+    if config.task not in TASKS:
+        raise TrainingError(f"unknown task {config.task!r}: use one of {', '.join(TASKS)}")
+    digits = tuple(int(d) for d in config.digits)
+    wanted = {"ten-class": 0, "binary": 2, "one-vs-rest": 1}[config.task]
+    if len(digits) != wanted or any(not 0 <= d <= 9 for d in digits):
+        raise TrainingError(
+            f"task {config.task} needs {wanted} digit(s) 0-9, got {digits or 'none'}"
+        )
+    if len(set(digits)) != len(digits):
+        raise TrainingError(f"a binary model needs two different digits, got {digits}")
+    if config.penalty not in PENALTIES:
+        raise TrainingError(f"unknown penalty {config.penalty!r}: use {', '.join(PENALTIES)}")
+    if config.solver not in SOLVER_PENALTIES:
+        raise TrainingError(f"unknown solver {config.solver!r}: use {', '.join(SOLVER_PENALTIES)}")
+    if config.penalty not in SOLVER_PENALTIES[config.solver]:
+        able = [s for s, p in SOLVER_PENALTIES.items() if config.penalty in p]
+        raise TrainingError(
+            f"solver {config.solver} cannot fit penalty {config.penalty}: use {' or '.join(able)}"
+        )
+    if config.solver == "liblinear" and config.task == "ten-class":
+        raise TrainingError("liblinear fits two classes only: pick another solver for ten-class")
+    if config.penalty == "elasticnet" and not 0.0 < config.l1_ratio < 1.0:
+        raise TrainingError(f"elasticnet needs 0 < l1_ratio < 1, got {config.l1_ratio}")
+    if config.penalty != "none" and not (math.isfinite(config.C) and config.C > 0):
+        raise TrainingError(f"C must be a positive number, got {config.C}")
+    if not (math.isfinite(config.tol) and config.tol > 0):
+        raise TrainingError(f"tol must be a positive number, got {config.tol}")
+    if not 1 <= int(config.max_iter) <= 100_000:
+        raise TrainingError(f"max_iter must be between 1 and 100000, got {config.max_iter}")
+    if config.train_size is not None and not 20 <= config.train_size <= 60_000:
+        raise TrainingError(f"train_size must be between 20 and 60000, got {config.train_size}")
+    if config.test_size is not None and not 1 <= config.test_size <= 10_000:
+        raise TrainingError(f"test_size must be between 1 and 10000, got {config.test_size}")
+    if config.input_transform not in TRANSFORMS:
+        raise TrainingError(
+            f"unknown input transform {config.input_transform!r}: use {', '.join(TRANSFORMS)}"
+        )
+    return replace(config, digits=digits)
+
+
+def _subset(split: Split, size: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if size is None or size >= len(split.labels):
+        return split.images, split.labels
+    chosen = np.sort(np.random.default_rng(seed).permutation(len(split.labels))[:size])
+    return split.images[chosen], split.labels[chosen]
+
+
+def task_data(
+    config: TrainConfig, images: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (float32 in [0, 1]) and targets for the task: a pair keeps only its digits."""
+    if config.task == "binary":
+        keep = np.isin(labels, config.digits)
+        images, labels = images[keep], labels[keep]
+    elif config.task == "one-vs-rest":
+        labels = np.where(labels == config.digits[0], config.digits[0], REST)
+    images = images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
+    return images, labels.astype(np.int64)
+
+
+def make_estimator(config: TrainConfig) -> LogisticRegression:
+    """The scikit-learn estimator for a validated config."""
+    l1_ratio = {"none": 0.0, "l2": 0.0, "l1": 1.0}.get(config.penalty, config.l1_ratio)
+    return LogisticRegression(
+        C=np.inf if config.penalty == "none" else config.C,
+        l1_ratio=l1_ratio,
+        solver=config.solver,
+        tol=config.tol,
+        max_iter=int(config.max_iter),
+        random_state=config.seed,
+    )
+
+
+def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy, per-class accuracy and confusion matrix of ``model`` on labelled images.
+
+    Parameters
+    ----------
+    model : DigitModel
+    images : numpy.ndarray
+        float32 (n, 28, 28) in [0, 1], or uint8 (scaled here).
+    labels : numpy.ndarray
+        (n,) labels from ``model.classes_``.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``per_class_accuracy`` (class -> float), ``confusion``
+        (rows true, columns predicted, in ``classes`` order), ``classes``, ``n``.
+    """
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / 255.0
+    predicted = model.predict(images)
+    classes = [int(c) for c in model.classes_]
+    index = {c: i for i, c in enumerate(classes)}
+    confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(confusion, ([index[int(t)] for t in labels], [index[int(p)] for p in predicted]), 1)
+    totals = confusion.sum(axis=1)
+    return {
+        "accuracy": float((predicted == labels).mean()) if len(labels) else float("nan"),
+        "per_class_accuracy": {
+            str(c): float(confusion[i, i] / totals[i]) if totals[i] else None
+            for i, c in enumerate(classes)
+        },
+        "confusion": confusion.tolist(),
+        "classes": classes,
+        "n": len(labels),
+    }
+
+
+def _versions() -> dict:
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def train(
+    config: TrainConfig,
+    train_split: Split,
+    test_split: Split | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> DigitModel:
+    """Train a model and write what it is and how well it does into its card.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    train_split, test_split : Split
+        MNIST's training and test sets (``core.data.load_split``).
+    progress : callable, optional
+        ``progress(message, fraction)`` between steps.
+    cancel : threading.Event, optional
+        Set it to stop before the next step; raises :class:`Cancelled`.
+
+    Returns
+    -------
+    DigitModel
+    """
+    config = validate(config)
+    report = progress or (lambda message, fraction: None)
+
+    def step(message: str, fraction: float) -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("training cancelled")
+        report(message, fraction)
+
+    step("selecting training images", 0.0)
+    images, labels = _subset(train_split, config.train_size, config.seed)
+    images, targets = task_data(config, images, labels)
+    step(f"applying input transform {config.input_transform}", 0.05)
+    seen = TRANSFORMS[config.input_transform](images).reshape(len(images), -1)
+    step(f"fitting on {len(targets)} images", 0.15)
+    estimator = make_estimator(config)
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(seen, targets)
+    fit_seconds = time.perf_counter() - started
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    step("measuring", 0.9)
+    coef = estimator.coef_
+    card = {
+        "name": config.name,
+        "kind": "ten-class" if config.task == "ten-class" else "binary",
+        "task": config.task,
+        "input_transform": config.input_transform,
+        "parameters": {k: v for k, v in asdict(config).items() if k != "extra"} | config.extra,
+        "fit_seconds": round(fit_seconds, 3),
+        "iterations": int(np.max(estimator.n_iter_)),
+        "converged": converged,
+        "train_images": len(targets),
+        "training_data_sha256": train_split.checksum,
+        "sparsity": float(np.mean(coef == 0)),
+        "versions": _versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if config.task == "one-vs-rest":
+        card["class_names"] = {str(REST): f"not {config.digits[0]}"}
+    model = DigitModel(coef, estimator.intercept_, config.classes, card)
+    if test_split is not None:
+        test_images, test_labels = _subset(test_split, config.test_size, config.seed)
+        test_images, test_targets = task_data(config, test_images, test_labels)
+        model.card["test"] = evaluate(model, test_images, test_targets)
+    report("done", 1.0)
+    return model
