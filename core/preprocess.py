@@ -1,0 +1,744 @@
+"""Turn a drawing or a photo of one digit into a 28x28 image that looks like MNIST.
+
+Modelled on Pillow's ``ImageOps``: each step is a small pure function that does
+one transformation and can be tested on its own; :func:`preprocess` chains them
+and returns every intermediate stage so the app can show them.
+
+The steps, in order:
+
+1. read the input (path, bytes, PIL image or array) with a pixel limit, first frame
+   only, and apply the EXIF orientation (:func:`open_image`, :func:`orient`);
+2. reduce a large image to at most ``WORK_SIDE`` pixels (:func:`reduce_array`);
+3. take the luminance (:func:`to_grayscale`) and composite any alpha channel over
+   a background that makes the ink stand out (:func:`composite_alpha`);
+4. decide the ink polarity (:func:`ink_is_light`);
+5. estimate the paper / board, subtract it and normalise the contrast so that ink
+   is bright (up to 1) on black (:func:`estimate_background`,
+   :func:`remove_background`, :func:`normalise_contrast`);
+6. drop specks and crop to the ink (:func:`ink_components`, :func:`crop_to_ink`);
+7. bring the stroke width to MNIST's (:func:`stroke_width`, :func:`normalise_stroke`);
+8. scale the longest side to 20 px, anti-aliased (:func:`scale_to_box`);
+9. paste into 28x28 with the centre of mass at the centre (:func:`centre_by_mass`).
+
+Stroke width of MNIST, measured with :func:`stroke_width` on the 60,000 training
+digits scaled (as this pipeline does) so that their longest side is ``WORK_BOX`` =
+80 px: median 10.0 px there, i.e. ``MNIST_STROKE_WIDTH`` = 2.5 px in the 20-px box
+(interquartile range 2.1-3.0 px).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import struct
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage as ndi
+
+from core.errors import ImageError
+
+MAX_PIXELS = 50_000_000  # refuse larger images before decoding them (decompression bombs)
+MAX_FILE_BYTES = 100_000_000  # refuse larger files before reading them
+MAX_ASPECT = 50  # longest side / shortest side above this cannot hold a digit
+WORK_SIDE = 200  # larger images are reduced (box filter, integer factor) to about this side
+WORK_BOX = 80  # stroke width is measured and changed with the longest side at this size
+BOX = 20  # MNIST: the digit's longest side, in pixels
+SIZE = 28  # MNIST: the image side, in pixels
+CENTRE = 14.0  # MNIST: mean centre of mass (row, column) of the training digits
+MNIST_STROKE_WIDTH = 2.86  # MNIST: median stroke width in the 20-px box, see the module doc
+STROKE_TOLERANCE = 0.25  # widths within this fraction of the target are left alone
+STROKE_THRESHOLD = 0.35  # ink at or above this level (of 1) counts as stroke when measuring
+STROKE_PAD = 8  # margin (px at WORK_BOX scale) for thickening: the largest outward shift + 1
+MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full scale)
+DEFAULT_THRESHOLD = 0.1  # automatic contrast threshold on clean images (fraction of ink level)
+SPECK_FRACTION = 0.02  # components narrower than this fraction of the image side are specks
+KEEP_FRACTION = 0.1  # components with this fraction of the largest one's ink are kept
+DOT_RATIO = 2.5  # ink whose extent is below this many stroke widths is a dot, not a digit
+
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    TypeError,
+    EOFError,
+    IndexError,
+    KeyError,
+    struct.error,
+    ZeroDivisionError,
+    Image.DecompressionBombError,
+    MemoryError,
+)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One intermediate picture: a short label and a 2-D float32 image in [0, 1]."""
+
+    name: str
+    image: np.ndarray
+
+
+@dataclass(frozen=True)
+class PreprocessOptions:
+    """Manual overrides of the automatic choices; ``None`` means automatic.
+
+    Attributes
+    ----------
+    invert : bool or None
+        Ink polarity of the input: ``True`` when it has light ink on a dark
+        background (like the app's canvas or a chalkboard), ``False`` for dark ink
+        on light paper.
+    contrast : float or None
+        The ink threshold in [0, 1]. After the background is subtracted the ink
+        signal is scaled so that the ink level (the ``INK_QUANTILE`` brightest
+        pixels) is 1; values at or below ``contrast`` become background (0) and
+        the range ``[contrast, 1]`` is stretched linearly to ``[0, 1]``. Raise it to
+        clean a noisy photo, lower it to keep faint pencil. Automatic: the larger
+        of ``DEFAULT_THRESHOLD`` and four noise deviations above the background.
+    crop : tuple of four floats or None
+        ``(left, top, right, bottom)`` as fractions of the (oriented) input's width
+        and height, applied before the automatic crop to the ink.
+    """
+
+    invert: bool | None = None
+    contrast: float | None = None
+    crop: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """The result: MNIST-like ``pixels`` (28x28 float32 in [0, 1]) and the stages."""
+
+    pixels: np.ndarray
+    stages: tuple[Stage, ...]
+    is_blank: bool
+
+
+# ---------------------------------------------------------------- reading
+
+
+def open_image(source: object) -> Image.Image | np.ndarray:
+    """Read a path, bytes or PIL image (first frame), or pass an array through.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, bytearray, memoryview, PIL.Image.Image or numpy.ndarray
+
+    Returns
+    -------
+    PIL.Image.Image or numpy.ndarray
+        A decoded image of at most ``MAX_PIXELS`` pixels, or the array unchanged.
+
+    Raises
+    ------
+    ImageError
+        If the input cannot be read, is not an image, or is too large.
+    """
+    if isinstance(source, np.ndarray):
+        return source
+    if isinstance(source, Image.Image):
+        _check_size(source.size)
+        return _first_frame(source)
+    if isinstance(source, (str, os.PathLike)):
+        source = _read_file(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _decode(bytes(source))
+    raise ImageError(
+        f"cannot read an image from a {type(source).__name__}: "
+        "give a file path, bytes, a PIL image or a numpy array"
+    )
+
+
+def _read_file(path: str | os.PathLike) -> bytes:
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_FILE_BYTES:
+            raise ImageError(
+                f"{os.fspath(path)} is {size / 1e6:.0f} MB: images over "
+                f"{MAX_FILE_BYTES / 1e6:.0f} MB are refused"
+            )
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ImageError(f"cannot read image file {os.fspath(path)}: {reason}") from None
+
+
+def _check_size(size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"the image is {width}x{height} pixels: images over {MAX_PIXELS / 1e6:.0f} "
+            "megapixels are refused, scale it down first"
+        )
+
+
+def _decode(data: bytes) -> Image.Image:
+    if not data:
+        raise ImageError("the image file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            _check_size(image.size)  # from the header, before any pixel is decoded
+            image = _first_frame(image)
+            if image.format == "JPEG" and max(image.size) > 2 * WORK_SIDE:
+                image.draft(image.mode, (image.size[0] // 4, image.size[1] // 4))
+            image.load()
+    except ImageError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise ImageError("the data is not an image in a format Pillow can read") from None
+    except _DECODE_ERRORS as error:
+        raise ImageError(f"the image file is damaged or truncated ({_one_line(error)})") from None
+    return image
+
+
+def _first_frame(image: Image.Image) -> Image.Image:
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)
+    return image
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def orient(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation tag, as a camera meant the picture to be seen."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except _DECODE_ERRORS:
+        return image  # a broken EXIF block: keep the pixels as stored
+
+
+_MODES = {
+    "1": "L",
+    "P": "RGBA",
+    "PA": "RGBA",
+    "CMYK": "RGB",
+    "YCbCr": "RGB",
+    "LAB": "RGB",
+    "HSV": "RGB",
+    "La": "LA",
+    "RGBa": "RGBA",
+    "RGBX": "RGB",
+    "I;16": "I",
+    "I;16L": "I",
+    "I;16B": "I",
+    "I;16N": "I",
+}
+
+
+def pil_to_array(image: Image.Image) -> np.ndarray:
+    """Pixels of a PIL image as an array: uint8 L/LA/RGB/RGBA, int32 (I) or float32 (F).
+
+    Palette images become RGBA so their transparency survives.
+    """
+    mode = _MODES.get(image.mode, image.mode)
+    if image.mode == "P" and "transparency" not in image.info:
+        mode = "RGB"
+    if mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        mode = "RGB"
+    try:
+        if image.mode != mode:
+            image = image.convert(mode)
+        if max(image.size) > 2 * WORK_SIDE and mode != "I":
+            factor = math.ceil(max(image.size) / (2 * WORK_SIDE))
+            image = image.reduce(factor)
+        return np.asarray(image)
+    except _DECODE_ERRORS as error:
+        raise ImageError(f"cannot convert the {image.mode} image ({_one_line(error)})") from None
+
+
+def check_array(array: np.ndarray) -> np.ndarray:
+    """An image array's layout checked and made (H, W, C), C in 1-4; values untouched.
+
+    Raises
+    ------
+    ImageError
+        For a wrong shape, an empty or too large array, or a non-numeric dtype.
+    """
+    if array.dtype.kind not in "biuf":
+        raise ImageError(f"an image array must hold numbers, not {array.dtype}")
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+        raise ImageError(
+            f"an image array must be HxW, HxWx3 or HxWx4 (also HxWx1, HxWx2), got shape "
+            f"{array.shape}"
+        )
+    height, width = array.shape[:2]
+    if height == 0 or width == 0:
+        raise ImageError(f"the image is empty ({height}x{width} pixels)")
+    _check_size((width, height))
+    if max(height, width) > MAX_ASPECT * min(height, width):
+        raise ImageError(
+            f"the image is {width}x{height} pixels: an aspect ratio over {MAX_ASPECT}:1 "
+            "cannot hold a digit, crop it first"
+        )
+    return array
+
+
+def as_float(array: np.ndarray) -> np.ndarray:
+    """An image array of any numeric dtype as float32 (H, W, C) in [0, 1].
+
+    Layouts: (H, W), (H, W, 1), (H, W, 2) grey + alpha, (H, W, 3) RGB, (H, W, 4) RGBA.
+    Scaling: bool and integers whose largest value is at most 1 are 0/1; uint8 is
+    divided by 255; other integers and floats are divided by 1, 255 or 65535, the
+    first that holds their range; anything else (negative values, larger values) is
+    stretched from its minimum to its maximum.
+
+    Raises
+    ------
+    ImageError
+        As :func:`check_array`, and for NaN or infinite values.
+    """
+    array = check_array(array)
+    kind = array.dtype.kind
+    if kind not in "biuf":
+        raise ImageError(f"an image array must hold numbers, not {array.dtype}")
+    if kind == "b":
+        return array.astype(np.float32)
+    if array.dtype == np.uint8 and array.max() > 1:
+        return array.astype(np.float32) / np.float32(255)
+    values = array.astype(np.float64)
+    if kind == "f" and not np.isfinite(values).all():
+        raise ImageError("the image array holds NaN or infinite values")
+    low, high = float(values.min()), float(values.max())
+    if low >= 0:
+        for scale in (1.0, 255.0, 65535.0):
+            if high <= scale:
+                return (values / scale).astype(np.float32)
+    values = values / max(abs(low), abs(high))  # now in [-1, 1]: no overflow below
+    low, high = float(values.min()), float(values.max())
+    if high - low <= 0:
+        return np.zeros(values.shape, np.float32)
+    return np.clip((values - low) / (high - low), 0, 1).astype(np.float32)
+
+
+def reduce_array(array: np.ndarray, max_side: int = 2 * WORK_SIDE) -> np.ndarray:
+    """Shrink (box average by an integer factor) so the longest side is about ``max_side``.
+
+    ``array`` is (H, W, C) as :func:`check_array` returns; uint8 goes through Pillow.
+    """
+    height, width = array.shape[:2]
+    factor = math.ceil(max(height, width) / max_side)
+    if factor <= 1:
+        return array
+    if array.dtype == np.uint8 and array.shape[2] in (1, 3, 4):
+        squeezed = array[:, :, 0] if array.shape[2] == 1 else array
+        return np.asarray(Image.fromarray(np.ascontiguousarray(squeezed)).reduce(factor))
+    height, width = max(1, height // factor), max(1, width // factor)
+    array = array[: height * factor, : width * factor]
+    shape = (height, factor, width, factor, *array.shape[2:])
+    return array.reshape(shape).mean(axis=(1, 3), dtype=np.float32)
+
+
+def reduce_gray(gray: np.ndarray, max_side: int = WORK_SIDE) -> np.ndarray:
+    """Box-average a 2-D image by the integer factor that brings it to ``max_side`` or less."""
+    factor = math.ceil(max(gray.shape) / max_side)
+    if factor <= 1:
+        return gray
+    height, width = gray.shape[0] // factor, gray.shape[1] // factor
+    if height == 0 or width == 0:
+        return gray
+    total = np.zeros((height, width), np.float32)
+    for row in range(factor):
+        for col in range(factor):
+            total += gray[row : height * factor : factor, col : width * factor : factor]
+    return total / np.float32(factor * factor)
+
+
+def crop_fraction(image: np.ndarray, crop: tuple[float, float, float, float]) -> np.ndarray:
+    """Keep ``(left, top, right, bottom)`` given as fractions of the width and height."""
+    try:
+        left, top, right, bottom = (float(value) for value in crop)
+    except (TypeError, ValueError):
+        raise ImageError("crop must be four numbers (left, top, right, bottom)") from None
+    if not (0 <= left < right <= 1 and 0 <= top < bottom <= 1):
+        raise ImageError(
+            f"crop {crop} is not (left, top, right, bottom) fractions with 0 <= left < right "
+            "<= 1 and 0 <= top < bottom <= 1"
+        )
+    height, width = image.shape[:2]
+    x0, x1 = int(left * width), max(int(left * width) + 1, round(right * width))
+    y0, y1 = int(top * height), max(int(top * height) + 1, round(bottom * height))
+    return image[y0:y1, x0:x1]
+
+
+# ---------------------------------------------------------------- colour
+
+
+def to_grayscale(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """ITU-R 601 luma and the alpha channel (None without one) of an (H, W, C) image.
+
+    Returns
+    -------
+    gray : numpy.ndarray
+        float32 (H, W).
+    alpha : numpy.ndarray or None
+        float32 (H, W) when C is 2 or 4, else None.
+    """
+    channels = image.shape[2]
+    alpha = np.ascontiguousarray(image[:, :, -1]) if channels in (2, 4) else None
+    if channels < 3:
+        return np.ascontiguousarray(image[:, :, 0]), alpha
+    return image[:, :, :3] @ np.array([0.299, 0.587, 0.114], np.float32), alpha
+
+
+def composite_alpha(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """Flatten ``gray`` with its ``alpha`` over black or white, whichever makes the ink contrast.
+
+    The opaque pixels are taken as the ink: when they are dark on average the
+    background is white, otherwise black. So a transparent canvas with black
+    strokes gives black on white, one with white strokes gives white on black, and
+    the colour under fully transparent pixels (often black) never shows. An image
+    without alpha, or fully opaque, is returned as it is.
+    """
+    if alpha is None or alpha.min() >= 1:
+        return gray
+    weight = float(alpha.sum(dtype=np.float64))
+    if weight <= 0:
+        return np.zeros_like(gray)  # fully transparent: nothing drawn
+    mean_opaque = float((gray * alpha).sum(dtype=np.float64)) / weight
+    background = np.float32(1.0 if mean_opaque < 0.5 else 0.0)
+    return (gray - background) * alpha + background
+
+
+# ---------------------------------------------------------------- ink and background
+
+
+def ink_is_light(gray: np.ndarray) -> bool:
+    """Whether the ink is lighter than the background.
+
+    The background covers most of the picture, so the mean lies on the ink's side
+    of the median; ties (uniform images) fall back on a dark border meaning light ink.
+    """
+    sample = gray[:: max(1, gray.shape[0] // 64), :: max(1, gray.shape[1] // 64)]
+    median = float(np.median(sample))
+    skew = float(sample.mean()) - median
+    if abs(skew) > 1e-3:
+        return skew > 0
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return float(np.median(border)) < 0.5
+
+
+def estimate_background(ink: np.ndarray) -> np.ndarray:
+    """Smooth background of an ink-bright image: a grey opening on a coarse grid.
+
+    The image is averaged on a grid of about 24 cells along its longest side; an
+    opening (minimum, then maximum, over 7x7 cells) removes strokes up to a third
+    of the image wide while following gradients and vignettes; the result is
+    smoothed and scaled back up (bilinear). Small images get a flat background.
+    """
+    height, width = ink.shape
+    level = float(np.median(ink[:: max(1, height // 64), :: max(1, width // 64)]))
+    if min(height, width) < 24:
+        return np.full_like(ink, level)
+    cell = max(2, round(max(height, width) / 24))
+    grid = (max(1, round(width / cell)), max(1, round(height / cell)))
+    small = np.asarray(Image.fromarray(ink, "F").resize(grid, Image.Resampling.BOX))
+    small = ndi.grey_opening(small, size=(7, 7), mode="nearest")
+    small = ndi.uniform_filter(small, size=3, mode="nearest")
+    small = np.minimum(small, level + 0.3)  # thick ink left in the estimate is capped
+    if float(small.max() - small.min()) < 0.01:
+        return np.full_like(ink, float(small.mean()))  # flat: a clean canvas
+    return np.asarray(
+        Image.fromarray(small, "F").resize((width, height), Image.Resampling.BILINEAR)
+    )
+
+
+def remove_background(gray: np.ndarray, light_ink: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Ink signal (bright, background near 0) and the background that was removed.
+
+    Dark ink on paper is divided by the estimated paper brightness (undoing uneven
+    light); light ink on a board has the board subtracted.
+
+    Returns
+    -------
+    ink, background : numpy.ndarray
+        float32 images in the ink-bright convention, same shape as ``gray``.
+    """
+    ink = gray if light_ink else 1 - gray
+    background = estimate_background(ink)
+    signal = ink - background
+    if not light_ink:
+        signal /= np.maximum(1 - background, 0.05)
+    return np.clip(signal, 0, 1), background
+
+
+def normalise_contrast(
+    signal: np.ndarray, threshold: float | None = None
+) -> tuple[np.ndarray, bool]:
+    """Scale the ink level to 1 and cut what is below ``threshold`` (see PreprocessOptions).
+
+    The ink level is the value exceeded by the brightest 0.2 % of the pixels (at
+    least 8); the floor and the noise are the median and the scaled median absolute
+    deviation. All three come from one 1024-bin histogram.
+
+    Returns
+    -------
+    ink : numpy.ndarray
+        float32 in [0, 1].
+    blank : bool
+        True when no ink stands out from the background noise.
+    """
+    bins = 1024
+    counts = np.bincount((signal.ravel() * (bins - 1)).astype(np.intp), minlength=bins)
+    cumulative = np.cumsum(counts)
+    total = int(cumulative[-1])
+    top = max(8, total // 500)
+    level = float(np.searchsorted(cumulative, max(total - top, 0), side="right")) / (bins - 1)
+    median_bin = int(np.searchsorted(cumulative, total // 2, side="right"))
+    floor = median_bin / (bins - 1)
+    # MAD: grow a window around the median until it holds half of the pixels
+    spread = np.arange(bins)
+    low = np.concatenate([[0], cumulative])
+    lower = np.clip(median_bin - spread, 0, bins)
+    upper = np.clip(median_bin + spread + 1, 0, bins)
+    inside = low[upper] - low[lower]
+    noise = 1.4826 * float(np.searchsorted(inside, total / 2)) / (bins - 1)
+    if level - floor < max(MIN_CONTRAST, 6 * noise):
+        return np.zeros_like(signal), True
+    if threshold is None:
+        threshold = min(0.6, max(DEFAULT_THRESHOLD, (floor + 4 * noise) / level))
+    threshold = min(max(float(threshold), 0.0), 0.99)
+    cut = threshold * level
+    return np.clip((signal - cut) / (level - cut), 0, 1).astype(np.float32), False
+
+
+def ink_components(ink: np.ndarray) -> np.ndarray:
+    """Mask of the ink worth keeping: specks dropped, parts of a digit kept.
+
+    Components (8-connected) narrower than ``SPECK_FRACTION`` of the image's longest
+    side are specks; of the rest, those holding at least ``KEEP_FRACTION`` of the
+    largest one's inked area are kept (the separate bar of a 4 or 5 is).
+    """
+    mask = ink > 0
+    labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return mask
+    mass = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    boxes = ndi.find_objects(labels)
+    extent = np.array([max(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in boxes])
+    big = extent >= max(2.0, SPECK_FRACTION * max(ink.shape))
+    if not big.any():
+        return np.zeros_like(mask)
+    keep = big & (mass >= KEEP_FRACTION * mass[big].max())
+    if keep.all():
+        return mask
+    return np.concatenate([[False], keep])[labels]
+
+
+def crop_to_ink(ink: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
+    """The kept ink inside its bounding box, or None when nothing is kept."""
+    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+    if rows.size == 0:
+        return None
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    return np.where(keep[box], ink[box], 0).astype(np.float32)
+
+
+# ---------------------------------------------------------------- size and strokes
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a float32 image to (width, height): box average down, bilinear up."""
+    height, width = image.shape
+    if (width, height) == size:
+        return image
+    method = (
+        Image.Resampling.BOX
+        if size[0] <= width and size[1] <= height
+        else Image.Resampling.BILINEAR
+    )
+    return np.asarray(
+        Image.fromarray(np.ascontiguousarray(image, np.float32), "F").resize(size, method)
+    )
+
+
+def fit_longest(image: np.ndarray, side: int) -> np.ndarray:
+    """Scale so the longest side is ``side`` pixels, keeping the aspect ratio."""
+    height, width = image.shape
+    scale = side / max(height, width)
+    return resize(image, (max(1, round(width * scale)), max(1, round(height * scale))))
+
+
+def outline(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ink mask (at ``STROKE_THRESHOLD``) padded by ``STROKE_PAD``, and each pixel's
+    distance to it (0 on the ink): what :func:`stroke_width` and
+    :func:`normalise_stroke` work from, computed once for both.
+    """
+    mask = np.pad(ink >= STROKE_THRESHOLD, STROKE_PAD)
+    return mask, ndi.distance_transform_edt(~mask)
+
+
+def stroke_width(ink: np.ndarray, shape: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Mean stroke width in pixels: inked area over stroke length.
+
+    The length comes from how fast the inked area grows when dilated: between
+    radii 1 and 3 each unit of stroke length adds 2 pixels on each side per unit of
+    radius. ``shape`` is :func:`outline` of ``ink`` if already computed. Returns 0
+    for an image without ink.
+    """
+    mask, distance = shape or outline(ink)
+    area = int(np.count_nonzero(mask))
+    if area == 0:
+        return 0.0
+    grown = int(np.count_nonzero(distance <= 3)) - int(np.count_nonzero(distance <= 1))
+    return area / max(grown / 4.0, 1.0)
+
+
+def normalise_stroke(
+    ink: np.ndarray,
+    width: float,
+    target: float,
+    shape: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Redraw the ink with strokes ``target`` pixels wide instead of ``width``.
+
+    The outline of the ink (:func:`outline`) is moved out or in along the distance
+    to it by half the difference, with a one-pixel anti-aliased edge; thinning
+    keeps a faint one-pixel core where a stroke would vanish. Widths within
+    ``STROKE_TOLERANCE`` of the target are returned unchanged; otherwise the result
+    has a margin of ``STROKE_PAD`` pixels (see :func:`trim`).
+    """
+    if width <= 0 or abs(target - width) <= STROKE_TOLERANCE * target:
+        return ink
+    shift = min((target - width) / 2, STROKE_PAD - 1)
+    mask, outside = shape or outline(ink)
+    if shift >= 0:
+        return np.clip(shift + 1 - outside, 0, 1).astype(np.float32)
+    inside = ndi.distance_transform_edt(mask)
+    redrawn = np.clip(inside + shift, 0, 1).astype(np.float32)
+    ridge = mask & (inside >= ndi.maximum_filter(inside, size=3))
+    return np.maximum(redrawn, ridge * np.float32(0.5))
+
+
+def trim(image: np.ndarray) -> np.ndarray:
+    """Crop to the non-zero pixels (unchanged when all are zero)."""
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    if rows.size == 0:
+        return image
+    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def scale_to_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
+    """Longest side to ``box`` pixels, aspect kept, anti-aliased (area averaging)."""
+    return np.clip(fit_longest(ink, box), 0, 1)
+
+
+def centre_by_mass(digit: np.ndarray, size: int = SIZE, centre: float = CENTRE) -> np.ndarray:
+    """Paste into a ``size`` square so the centre of mass is at ``centre`` (rounded shift).
+
+    The shift is limited so that the whole digit stays inside the square.
+    """
+    height, width = digit.shape
+    out = np.zeros((size, size), np.float32)
+    total = float(digit.sum())
+    if total <= 0:
+        return out
+    row = float(digit.sum(axis=1) @ np.arange(height)) / total
+    col = float(digit.sum(axis=0) @ np.arange(width)) / total
+    top = min(max(round(centre - row), 0), size - height)
+    left = min(max(round(centre - col), 0), size - width)
+    out[top : top + height, left : left + width] = digit
+    return out
+
+
+# ---------------------------------------------------------------- pipeline
+
+
+def load(image: object, crop: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """Steps 1-2: any supported input as an oriented float32 (H, W, C) array.
+
+    Large images are reduced (box filter) to about twice ``WORK_SIDE`` on the way.
+    """
+    opened = open_image(image)
+    if isinstance(opened, Image.Image):
+        opened = pil_to_array(orient(opened))
+    pixels = as_float(reduce_array(check_array(opened), 2 * WORK_SIDE))
+    if crop is not None:
+        pixels = crop_fraction(pixels, crop)
+    return pixels
+
+
+def preprocess(image: object, options: PreprocessOptions | None = None) -> Preprocessed:
+    """Turn one picture of a digit into MNIST's format, keeping every stage.
+
+    Parameters
+    ----------
+    image : path, bytes, PIL.Image.Image or numpy.ndarray
+        A file path, encoded bytes, a PIL image or an array (H x W, H x W x 3 or
+        H x W x 4; bool, integer or float; see :func:`as_float` for the scaling).
+    options : PreprocessOptions, optional
+        Manual overrides; automatic by default.
+
+    Returns
+    -------
+    Preprocessed
+        ``pixels`` float32 (28, 28) in [0, 1] with bright ink on black like
+        MNIST / 255, the ``stages`` that led there, and ``is_blank`` (no digit found:
+        the pixels are then all zero).
+
+    Raises
+    ------
+    ImageError
+        If the input is unreadable or invalid; no other exception escapes.
+    """
+    options = options or PreprocessOptions()
+    try:
+        return _preprocess(image, options)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError("the image is too large to process in memory") from None
+    except Exception as error:  # a safety net: the app shows one line, never a traceback
+        raise ImageError(f"the image could not be processed ({_one_line(error)})") from None
+
+
+def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
+    pixels = load(image, options.crop)
+    gray = reduce_gray(composite_alpha(*to_grayscale(pixels)))
+    stages = [Stage("input", gray)]
+
+    light = ink_is_light(gray) if options.invert is None else bool(options.invert)
+    signal, background = remove_background(gray, light)
+    stages.append(Stage("background", background))
+    ink, blank = normalise_contrast(signal, options.contrast)
+    stages.append(Stage("ink", ink))
+    if blank:
+        return _blank(stages)
+
+    cropped = crop_to_ink(ink, ink_components(ink))
+    if cropped is None:
+        return _blank(stages)
+    stages.append(Stage("cropped", cropped))
+
+    work = fit_longest(cropped, WORK_BOX)
+    shape = outline(work)
+    width = stroke_width(work, shape)
+    if width <= 0 or max(work.shape) < DOT_RATIO * width:
+        return _blank(stages)  # a dot or a blob, not a digit
+    target = MNIST_STROKE_WIDTH * (WORK_BOX - width) / (BOX - MNIST_STROKE_WIDTH)
+    strokes = trim(normalise_stroke(work, width, target, shape))
+    scale = BOX / WORK_BOX
+    stages.append(Stage(f"strokes {width * scale:.1f}px to {target * scale:.1f}px", strokes))
+
+    digit = scale_to_box(strokes)
+    stages.append(Stage(f"scaled {BOX}px", digit))
+    final = centre_by_mass(digit)
+    stages.append(Stage(f"centred {SIZE}x{SIZE}", final))
+    return Preprocessed(pixels=final, stages=tuple(stages), is_blank=False)
+
+
+def _blank(stages: list[Stage]) -> Preprocessed:
+    empty = np.zeros((SIZE, SIZE), np.float32)
+    stages.append(Stage(f"centred {SIZE}x{SIZE}", empty))
+    return Preprocessed(pixels=empty, stages=tuple(stages), is_blank=True)
