@@ -414,63 +414,85 @@ def composite_alpha(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 # ---------------------------------------------------------------- ink and background
 
 
-def ink_is_light(gray: np.ndarray) -> bool:
-    """Whether the ink is lighter than the background.
+def background_cells(gray: np.ndarray) -> np.ndarray:
+    """Coarse background: the median of each cell of a grid about 16 cells across.
 
-    The background covers most of the picture, so the mean lies on the ink's side
-    of the median; ties (uniform images) fall back on a dark border meaning light ink.
+    The median is the paper (or board) whatever the ink's polarity, as long as ink
+    covers less than half of a cell. When most pixels share one exact value (a
+    drawing on a clean canvas) or the image is tiny, the background is flat and a
+    1x1 grid is returned.
     """
-    sample = gray[:: max(1, gray.shape[0] // 64), :: max(1, gray.shape[1] // 64)]
-    median = float(np.median(sample))
-    skew = float(sample.mean()) - median
-    if abs(skew) > 1e-3:
-        return skew > 0
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return float(np.median(border)) < 0.5
-
-
-def estimate_background(ink: np.ndarray) -> np.ndarray:
-    """Smooth background of an ink-bright image: a grey opening on a coarse grid.
-
-    The image is averaged on a grid of about 24 cells along its longest side; an
-    opening (minimum, then maximum, over 7x7 cells) removes strokes up to a third
-    of the image wide while following gradients and vignettes; the result is
-    smoothed and scaled back up (bilinear). Small images get a flat background.
-    """
-    height, width = ink.shape
-    level = float(np.median(ink[:: max(1, height // 64), :: max(1, width // 64)]))
-    if min(height, width) < 24:
-        return np.full_like(ink, level)
-    cell = max(2, round(max(height, width) / 24))
-    grid = (max(1, round(width / cell)), max(1, round(height / cell)))
-    small = np.asarray(Image.fromarray(ink, "F").resize(grid, Image.Resampling.BOX))
-    small = ndi.grey_opening(small, size=(7, 7), mode="nearest")
-    small = ndi.uniform_filter(small, size=3, mode="nearest")
-    small = np.minimum(small, level + 0.3)  # thick ink left in the estimate is capped
-    if float(small.max() - small.min()) < 0.01:
-        return np.full_like(ink, float(small.mean()))  # flat: a clean canvas
-    return np.asarray(
-        Image.fromarray(small, "F").resize((width, height), Image.Resampling.BILINEAR)
+    height, width = gray.shape
+    sample = gray[:: max(1, height // 96), :: max(1, width // 96)]
+    level = float(np.median(sample))
+    cell = max(2, math.ceil(max(height, width) / 16))
+    rows, cols = height // cell, width // cell
+    if rows < 3 or cols < 3 or np.count_nonzero(sample == level) * 2 > sample.size:
+        return np.full((1, 1), level, np.float32)
+    blocks = gray[: rows * cell, : cols * cell].reshape(rows, cell, cols, cell)
+    return np.median(blocks.transpose(0, 2, 1, 3).reshape(rows, cols, -1), axis=2).astype(
+        np.float32
     )
 
 
-def remove_background(gray: np.ndarray, light_ink: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Ink signal (bright, background near 0) and the background that was removed.
+def _upsample(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Cells (of :func:`background_cells`) back to full size: bilinear, edges extended."""
+    if cells.size == 1:
+        return np.full(shape, cells.flat[0], np.float32)
+    height, width = shape
+    cell = max(2, math.ceil(max(height, width) / 16))
+    rows, cols = cells.shape
+    image = Image.fromarray(np.ascontiguousarray(cells, np.float32), "F")
+    full = np.asarray(image.resize((cols * cell, rows * cell), Image.Resampling.BILINEAR))
+    return np.pad(full, ((0, height - rows * cell), (0, width - cols * cell)), mode="edge")
 
-    Dark ink on paper is divided by the estimated paper brightness (undoing uneven
-    light); light ink on a board has the board subtracted.
 
-    Returns
-    -------
-    ink, background : numpy.ndarray
-        float32 images in the ink-bright convention, same shape as ``gray``.
+def ink_is_light(gray: np.ndarray, cells: np.ndarray | None = None) -> bool:
+    """Whether the ink is lighter than the background.
+
+    With the background (:func:`background_cells`) subtracted, the ink is the
+    longer tail of what remains: compare the brightest and the darkest 0.3 %.
+    Ties (a uniform image) count as dark ink.
+    """
+    cells = background_cells(gray) if cells is None else cells
+    residual = (gray - _upsample(cells, gray.shape)).ravel()
+    count = max(1, residual.size * 3 // 1000)
+    if residual.size <= 2 * count + 1:
+        return float(residual.max()) > -float(residual.min())
+    ends = np.partition(residual, (count, residual.size - count - 1))
+    return float(ends[residual.size - count - 1]) > -float(ends[count])
+
+
+def estimate_background(
+    gray: np.ndarray, light_ink: bool, cells: np.ndarray | None = None
+) -> np.ndarray:
+    """Smooth background at full size, in the ink-bright convention (ink above it).
+
+    A cell that stands out on the ink side of the median of its 3x3 neighbourhood
+    by more than 0.05 (a cell filled by a thick stroke) takes that median value; the
+    others, gradients and dark corners included, are kept. Then scaled up
+    (bilinear).
+    """
+    cells = background_cells(gray) if cells is None else cells
+    cells = cells if light_ink else 1 - cells
+    if cells.size > 1:
+        around = ndi.median_filter(cells, size=3, mode="nearest")
+        cells = np.minimum(cells, around + 0.05)
+    return _upsample(cells, gray.shape)
+
+
+def remove_background(gray: np.ndarray, light_ink: bool, background: np.ndarray) -> np.ndarray:
+    """Ink signal: bright ink, background near 0, float32 in [0, 1].
+
+    Dark ink on paper is divided by the paper's brightness (undoing uneven light);
+    light ink on a board has the board subtracted. ``background`` is
+    :func:`estimate_background`'s.
     """
     ink = gray if light_ink else 1 - gray
-    background = estimate_background(ink)
     signal = ink - background
     if not light_ink:
         signal /= np.maximum(1 - background, 0.05)
-    return np.clip(signal, 0, 1), background
+    return np.clip(signal, 0, 1)
 
 
 def normalise_contrast(
@@ -605,7 +627,8 @@ def normalise_stroke(
 
     The outline of the ink (:func:`outline`) is moved out or in along the distance
     to it by half the difference, with a one-pixel anti-aliased edge; thinning
-    keeps a faint one-pixel core where a stroke would vanish. Widths within
+    keeps a faint core (the ridge of the distance) where a stroke would vanish.
+    Widths within
     ``STROKE_TOLERANCE`` of the target are returned unchanged; otherwise the result
     has a margin of ``STROKE_PAD`` pixels (see :func:`trim`).
     """
@@ -708,9 +731,11 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     gray = reduce_gray(composite_alpha(*to_grayscale(pixels)))
     stages = [Stage("input", gray)]
 
-    light = ink_is_light(gray) if options.invert is None else bool(options.invert)
-    signal, background = remove_background(gray, light)
-    stages.append(Stage("background", background))
+    cells = background_cells(gray)
+    light = ink_is_light(gray, cells) if options.invert is None else bool(options.invert)
+    background = estimate_background(gray, light, cells)
+    stages.append(Stage("background", background if light else 1 - background))
+    signal = remove_background(gray, light, background)
     ink, blank = normalise_contrast(signal, options.contrast)
     stages.append(Stage("ink", ink))
     if blank:

@@ -158,21 +158,22 @@ def coverage(
     scale: float = 1.0,
     slant: float = 0.0,
     height: int | None = None,
+    supersample: int = SUPERSAMPLE,
 ) -> np.ndarray:
     """Anti-aliased pen coverage in [0, 1], float32 (height, size)."""
     height = height or size
-    big = Image.new("L", (size * SUPERSAMPLE, height * SUPERSAMPLE), 0)
+    big = Image.new("L", (size * supersample, height * supersample), 0)
     draw = ImageDraw.Draw(big)
-    radius = pen * SUPERSAMPLE / 2
+    radius = pen * supersample / 2
     for stroke in strokes:
         points = [
-            tuple(v * SUPERSAMPLE for v in transform(p, size, offset, scale, slant)) for p in stroke
+            tuple(v * supersample for v in transform(p, size, offset, scale, slant)) for p in stroke
         ]
         if len(points) > 1:
-            draw.line(points, fill=255, width=max(1, round(pen * SUPERSAMPLE)), joint="curve")
+            draw.line(points, fill=255, width=max(1, round(pen * supersample)), joint="curve")
         for x, y in points:  # round caps and joints
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
-    small = big.reduce(SUPERSAMPLE)
+    small = big.reduce(supersample)
     return np.asarray(small, dtype=np.float32) / 255
 
 
