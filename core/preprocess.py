@@ -191,6 +191,10 @@ def _decode(data: bytes) -> Image.Image:
             image.load()
     except ImageError:
         raise
+    except Image.DecompressionBombError:
+        raise ImageError(
+            f"the image is too large: images over {MAX_PIXELS / 1e6:.0f} megapixels are refused"
+        ) from None
     except Image.UnidentifiedImageError:
         raise ImageError("the data is not an image in a format Pillow can read") from None
     except _DECODE_ERRORS as error:

@@ -1,0 +1,444 @@
+"""The preprocessing pipeline: each step on its own, then the whole, on every input kind."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from PIL import Image
+
+from core import preprocess as pp
+from core.errors import ImageError
+from core.preprocess import Preprocessed, PreprocessOptions, preprocess
+from tests.strokes import DIGIT_STROKES, coverage, line, render_strokes
+
+SEVEN = DIGIT_STROKES[7][0]
+
+
+def canvas(strokes=SEVEN, **kwargs) -> np.ndarray:
+    """A drawing as streamlit-drawable-canvas returns it (RGBA, transparent background)."""
+    kwargs.setdefault("pen", 16)
+    kwargs.setdefault("scale", 0.9)
+    return render_strokes(strokes, **kwargs)
+
+
+def centre_of_mass(pixels: np.ndarray) -> tuple[float, float]:
+    total = pixels.sum()
+    rows, cols = np.indices(pixels.shape)
+    return float((rows * pixels).sum() / total), float((cols * pixels).sum() / total)
+
+
+def extent(pixels: np.ndarray) -> tuple[int, int]:
+    rows, cols = np.flatnonzero(pixels.any(1)), np.flatnonzero(pixels.any(0))
+    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def assert_close(a: Preprocessed, b: Preprocessed, tolerance: float = 0.03) -> None:
+    assert not a.is_blank and not b.is_blank
+    difference = float(np.abs(a.pixels - b.pixels).mean())
+    assert difference < tolerance, f"mean difference {difference:.4f} >= {tolerance}"
+
+
+@pytest.fixture(scope="module")
+def reference() -> Preprocessed:
+    return preprocess(canvas())
+
+
+# ---------------------------------------------------------------- the result's contract
+
+
+def test_result_is_mnist_shaped_and_stages_are_displayable(reference):
+    assert reference.pixels.shape == (28, 28) and reference.pixels.dtype == np.float32
+    assert reference.pixels.min() >= 0 and reference.pixels.max() <= 1
+    assert reference.pixels.max() > 0.9  # ink reaches full brightness
+    names = [stage.name for stage in reference.stages]
+    assert names[0] == "input" and names[-1] == "centred 28x28"
+    assert {"background", "ink", "cropped", "scaled 20px"} <= set(names)
+    for stage in reference.stages:
+        assert stage.image.ndim == 2 and stage.image.dtype == np.float32
+        assert np.isfinite(stage.image).all()
+        assert stage.image.min() >= 0 and stage.image.max() <= 1
+    np.testing.assert_array_equal(reference.stages[-1].image, reference.pixels)
+
+
+def test_digit_is_scaled_to_20_px_and_centred_by_mass(reference):
+    height, width = extent(reference.pixels > 0.02)
+    assert max(height, width) in (20, 21)
+    row, col = centre_of_mass(reference.pixels)
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
+
+
+@pytest.mark.parametrize("offset", [(-95, -95), (95, 95), (-95, 90)])
+def test_tiny_digit_in_a_corner_comes_out_centred_and_full_size(offset):
+    result = preprocess(canvas(scale=0.3, pen=6, offset=offset))
+    assert not result.is_blank
+    assert max(extent(result.pixels > 0.02)) in (20, 21)
+    row, col = centre_of_mass(result.pixels)
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
+    assert_close(result, preprocess(canvas(scale=0.3, pen=6)), 0.04)
+
+
+# ---------------------------------------------------------------- blank inputs
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((280, 280, 4), np.uint8),  # untouched canvas: fully transparent
+        np.full((280, 280), 255, np.uint8),  # all white
+        np.zeros((280, 280), np.uint8),  # all black
+        np.full((100, 80, 3), 0.4, np.float32),  # uniform grey
+        np.dstack([np.zeros((50, 50, 3), np.uint8), np.full((50, 50), 255, np.uint8)]),
+        np.ones((1, 1), bool),
+    ],
+    ids=["transparent", "white", "black", "grey", "opaque-black-rgba", "one-pixel"],
+)
+def test_no_ink_is_blank_with_zero_pixels(image):
+    result = preprocess(image)
+    assert result.is_blank
+    assert not result.pixels.any() and result.pixels.shape == (28, 28)
+
+
+def test_only_specks_is_blank():
+    image = np.zeros((280, 280), np.uint8)
+    rng = np.random.default_rng(1)
+    for y, x in rng.integers(5, 275, (12, 2)):
+        image[y : y + 2, x : x + 2] = 255
+    assert preprocess(image).is_blank
+
+
+def test_faint_noise_is_blank():
+    rng = np.random.default_rng(2)
+    noise = np.clip(0.8 + rng.normal(0, 0.01, (200, 200)), 0, 1).astype(np.float32)
+    assert preprocess(noise).is_blank
+
+
+def test_a_single_dot_is_not_taken_for_a_digit():
+    result = preprocess(canvas([[(0.5, 0.5)]], pen=30, scale=1))
+    assert result.is_blank and not result.pixels.any()
+
+
+# ---------------------------------------------------------------- alpha and polarity
+
+
+def test_transparent_canvas_with_black_strokes_composites_over_white():
+    cover = coverage(SEVEN, 280, 16, scale=0.9)
+    rgba = np.zeros((280, 280, 4), np.float32)
+    rgba[:, :, 3] = cover  # black strokes: RGB 0 everywhere, only alpha says where
+    gray = pp.composite_alpha(*pp.to_grayscale(rgba))
+    assert gray[cover == 0].min() == 1.0  # transparent background became white
+    assert gray[cover == 1].max() == 0.0  # opaque strokes stayed black
+
+
+def test_transparent_canvas_with_white_strokes_composites_over_black():
+    cover = coverage(SEVEN, 280, 16, scale=0.9)
+    rgba = np.zeros((280, 280, 4), np.float32)
+    rgba[:, :, :3] = (cover > 0)[:, :, None]
+    rgba[:, :, 3] = cover
+    gray = pp.composite_alpha(*pp.to_grayscale(rgba))
+    assert gray[cover == 0].max() == 0.0 and gray[cover == 1].min() == 1.0
+
+
+def test_canvas_alpha_variants_give_the_same_digit(reference):
+    black_on_transparent = canvas(ink=0)
+    black_on_transparent[:, :, :3] = 0
+    white_on_transparent = canvas()
+    white_on_opaque_black = canvas(mode="RGBA")
+    assert white_on_opaque_black[:, :, 3].min() == 255
+    for image in (black_on_transparent, white_on_transparent, white_on_opaque_black):
+        assert_close(preprocess(image), reference, 0.01)
+
+
+def test_light_ink_on_dark_and_dark_ink_on_light_give_the_same_pixels():
+    light = canvas(mode="L")
+    dark = 255 - light
+    assert pp.ink_is_light(light / np.float32(255))
+    assert not pp.ink_is_light(dark / np.float32(255))
+    assert_close(preprocess(light), preprocess(dark), 0.005)
+
+
+def test_forcing_the_wrong_polarity_changes_the_result():
+    light = canvas(mode="L")
+    forced = preprocess(light, PreprocessOptions(invert=False))
+    assert forced.is_blank or np.abs(forced.pixels - preprocess(light).pixels).mean() > 0.05
+
+
+def test_shadowed_paper_photo_comes_out_clean():
+    height, width = 300, 240
+    cover = coverage(SEVEN, 240, 8, scale=0.8, offset=(0, 30), height=300)
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :]
+    light = 1.0 - 0.5 * x - 0.2 * (y - 0.5) ** 2  # strong left-to-right shadow
+    paper = 0.9 * light * (1 - 0.85 * cover)
+    noisy = paper + np.random.default_rng(3).normal(0, 0.015, paper.shape)
+    result = preprocess(np.clip(noisy, 0, 1).astype(np.float32))
+    ink = dict((stage.name, stage.image) for stage in result.stages)["ink"]
+    far = pp.reduce_gray(coverage(SEVEN, 240, 40, scale=0.8, offset=(0, 30), height=300)) == 0
+    assert ink[far].max() < 0.05  # the paper, shadow included, is black
+    assert_close(result, preprocess(canvas(pen=8, scale=0.8)), 0.08)
+
+
+# ---------------------------------------------------------------- crop and specks
+
+
+def test_specks_are_dropped_and_the_crop_is_unchanged():
+    clean = canvas(mode="L")
+    dirty = clean.copy()
+    dirty[5:7, 5:7] = 255
+    dirty[270:272, 20:22] = 255
+    assert_close(preprocess(dirty), preprocess(clean), 0.002)
+
+
+def test_a_two_part_digit_keeps_both_parts():
+    four = [line((0.35, 0.1), (0.28, 0.58), (0.55, 0.58)), line((0.66, 0.12), (0.66, 0.9))]
+    ink = coverage(four, 140, 8, scale=0.9)
+    labels, count = pp.ndi.label(ink > 0)
+    assert count == 2
+    keep = pp.ink_components(ink)
+    assert keep[labels == 1].all() and keep[labels == 2].all()
+    cropped = dict((stage.name, stage.image) for stage in preprocess(ink).stages)["cropped"]
+    assert cropped.shape[1] > 0.4 * 140  # both the bar and the open left part
+
+
+def test_crop_option_selects_part_of_the_input():
+    left = coverage(DIGIT_STROKES[1][0], 200, 10, scale=0.8)
+    right = coverage(SEVEN, 200, 10, scale=0.8)
+    both = np.hstack([left, right])  # a 1 and a 7 side by side
+    only_seven = preprocess(both, PreprocessOptions(crop=(0.5, 0.0, 1.0, 1.0)))
+    assert_close(only_seven, preprocess(right), 0.01)
+    with pytest.raises(ImageError, match="crop"):
+        preprocess(both, PreprocessOptions(crop=(0.6, 0.0, 0.4, 1.0)))
+
+
+def test_contrast_option_cuts_faint_ink():
+    image = canvas(mode="L").astype(np.float32) / 255
+    image[:140] *= 0.3  # the top half drawn faintly
+    default = preprocess(image)
+    strict = preprocess(image, PreprocessOptions(contrast=0.5))
+    assert extent(strict.stages[3].image > 0)[0] < extent(default.stages[3].image > 0)[0]
+
+
+# ---------------------------------------------------------------- stroke width
+
+
+def test_stroke_width_measures_a_drawn_pen():
+    for pen in (3, 8, 20):
+        measured = pp.stroke_width(coverage(SEVEN, 280, pen, scale=0.9))
+        assert pen * 0.8 < measured < pen * 1.25
+
+
+@pytest.mark.parametrize("scale", [0.9, 0.35])
+def test_thin_and_thick_pens_give_similar_strokes(scale):
+    thin = preprocess(canvas(pen=3, scale=scale)).pixels
+    thick = preprocess(canvas(pen=40 * scale, scale=scale)).pixels
+    ink_thin, ink_thick = float(thin.sum()), float(thick.sum())
+    assert 0.75 < ink_thin / ink_thick < 1.33
+    for pixels in (thin, thick):  # and both close to MNIST's width
+        width = pp.stroke_width(pp.fit_longest(pp.trim(pixels), pp.WORK_BOX)) / 4
+        assert abs(width - pp.MNIST_STROKE_WIDTH) < 0.8
+
+
+def test_centre_by_mass_puts_the_centre_of_mass_at_14():
+    digit = np.full((20, 9), 0.2, np.float32)
+    digit[:6, 5:] = 1  # mass at the top right: the box moves down and left
+    out = pp.centre_by_mass(digit)
+    row, col = centre_of_mass(out)
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
+    assert out.sum() == pytest.approx(digit.sum())
+
+
+def test_centre_by_mass_never_pushes_ink_out_of_the_square():
+    digit = np.zeros((20, 20), np.float32)
+    digit[0] = 1  # all the mass on the top row
+    out = pp.centre_by_mass(digit)
+    assert out.sum() == digit.sum() and out[8, 4:24].all()  # clamped at the bottom edge
+
+
+# ---------------------------------------------------------------- input kinds and files
+
+
+def test_every_input_type_gives_the_same_result(tmp_path, reference):
+    rgba = canvas()
+    gray = canvas(mode="L")
+    path = tmp_path / "seven.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    inputs = {
+        "path": path,
+        "str path": str(path),
+        "bytes": path.read_bytes(),
+        "bytearray": bytearray(path.read_bytes()),
+        "PIL RGBA": Image.fromarray(rgba, "RGBA"),
+        "PIL L": Image.fromarray(gray, "L"),
+        "uint8 RGBA": rgba,
+        "uint8 RGB": np.repeat(gray[:, :, None], 3, axis=2),
+        "uint8 HxW": gray,
+        "uint8 HxWx1": gray[:, :, None],
+        "float [0,1]": gray / np.float32(255),
+        "float64 [0,255]": gray.astype(np.float64),
+        "uint16": gray.astype(np.uint16) * 257,
+        "int64": gray.astype(np.int64),
+        "float RGBA": rgba / np.float32(255),
+    }
+    for name, image in inputs.items():
+        result = preprocess(image)
+        assert float(np.abs(result.pixels - reference.pixels).mean()) < 0.01, name
+    binary = preprocess(gray > 127)
+    assert_close(binary, reference, 0.04)
+
+
+def test_exif_rotated_jpeg_is_turned_upright():
+    upright = Image.fromarray(255 - canvas(mode="L"), "L").convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    rotated = preprocess(encode(stored, "JPEG", quality=90, exif=exif.tobytes()))
+    straight = preprocess(encode(upright, "JPEG", quality=90))
+    assert_close(rotated, straight, 0.02)
+    ignored = preprocess(encode(stored, "JPEG", quality=90))  # same pixels, no tag
+    assert np.abs(ignored.pixels - straight.pixels).mean() > 0.05
+
+
+def test_sixteen_bit_palette_and_cmyk_files_work(reference):
+    gray = canvas(mode="L")
+    sixteen = Image.fromarray(gray.astype(np.uint16) * 257)
+    assert sixteen.mode.startswith("I;16")
+    data = encode(sixteen)
+    assert Image.open(io.BytesIO(data)).mode.startswith("I")
+    assert_close(preprocess(data), reference, 0.01)
+
+    palette = Image.fromarray(gray, "L").convert("P")
+    palette.info["transparency"] = 0  # black is transparent: white strokes on nothing
+    assert_close(preprocess(encode(palette, transparency=0)), reference, 0.01)
+
+    cmyk = Image.fromarray(255 - gray, "L").convert("CMYK")
+    assert_close(preprocess(encode(cmyk, "JPEG", quality=95)), reference, 0.02)
+
+
+def test_animated_gif_uses_the_first_frame():
+    first = Image.fromarray(canvas(mode="L"), "L")
+    second = Image.fromarray(canvas(DIGIT_STROKES[1][0], mode="L"), "L")
+    data = encode(first, "GIF", save_all=True, append_images=[second], duration=100)
+    assert Image.open(io.BytesIO(data)).n_frames == 2
+    assert_close(preprocess(data), preprocess(first), 0.01)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    data = bytearray(encode(Image.new("L", (1, 1))))
+    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (b"", "empty"),
+        (b"certainly not an image", "not an image"),
+        (encode(Image.fromarray(canvas(mode="L")))[:300], "damaged or truncated"),
+        (_png_claiming(20_000, 20_000), "megapixels"),
+        ("/no/such/file.png", "cannot read image file"),
+        (None, "cannot read an image from a NoneType"),
+        ([[0, 1], [1, 0]], "from a list"),
+        (np.zeros((1, 100_000), np.uint8), "aspect ratio"),
+        (np.zeros((0, 10), np.uint8), "empty"),
+        (np.zeros((4, 4, 5), np.uint8), "shape"),
+        (np.array([["a"]]), "numbers"),
+        (np.full((8, 8), np.nan), "NaN"),
+    ],
+    ids=[
+        "empty-bytes",
+        "garbage",
+        "truncated",
+        "bomb",
+        "missing-file",
+        "none",
+        "list",
+        "1x100000",
+        "zero-size",
+        "five-channels",
+        "strings",
+        "nan",
+    ],
+)
+def test_bad_input_raises_a_one_line_image_error(image, message):
+    with pytest.raises(ImageError, match=message) as caught:
+        preprocess(image)
+    assert "\n" not in str(caught.value)
+
+
+def test_decompression_bomb_is_refused_before_decoding(monkeypatch):
+    bomb = _png_claiming(10_000, 10_000)  # 100 megapixels, a few bytes
+    decoded = []
+    monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(self))
+    with pytest.raises(ImageError, match="megapixels"):
+        preprocess(bomb)
+    assert not decoded
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    hnp.arrays(
+        dtype=st.sampled_from(
+            [
+                np.bool_,
+                np.uint8,
+                np.int8,
+                np.uint16,
+                np.int32,
+                np.int64,
+                np.float16,
+                np.float32,
+                np.float64,
+            ]
+        ),
+        shape=st.one_of(
+            hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=40),
+            hnp.array_shapes(min_dims=3, max_dims=3, min_side=0, max_side=30),
+            st.tuples(st.just(1), st.integers(1, 3000)),
+        ),
+    )
+)
+def test_any_array_gives_a_valid_result_or_an_image_error(array):
+    try:
+        result = preprocess(array)
+    except ImageError as error:
+        assert "\n" not in str(error)
+        return
+    assert result.pixels.shape == (28, 28) and result.pixels.dtype == np.float32
+    assert np.isfinite(result.pixels).all()
+    assert result.pixels.min() >= 0 and result.pixels.max() <= 1
+    assert not result.is_blank or not result.pixels.any()
+
+
+# ---------------------------------------------------------------- MNIST itself
+
+
+@pytest.mark.mnist
+def test_mnist_digits_pass_through_almost_unchanged(mnist_test):
+    images = mnist_test.images[:200]
+    changed = []
+    for image in images:
+        result = preprocess(image)
+        assert not result.is_blank
+        changed.append(np.abs(result.pixels - image / np.float32(255)).mean())
+    assert float(np.median(changed)) < 0.03
