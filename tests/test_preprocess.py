@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import zlib
 
@@ -16,6 +17,7 @@ from PIL import Image
 from core import preprocess as pp
 from core.errors import ImageError
 from core.preprocess import Preprocessed, PreprocessOptions, preprocess
+from tests import wild
 from tests.strokes import DIGIT_STROKES, coverage, line, render_strokes
 
 SEVEN = DIGIT_STROKES[7][0]
@@ -442,3 +444,27 @@ def test_mnist_digits_pass_through_almost_unchanged(mnist_test):
         assert not result.is_blank
         changed.append(np.abs(result.pixels - image / np.float32(255)).mean())
     assert float(np.median(changed)) < 0.03
+
+
+# ---------------------------------------------------------------- the wild set's generator
+
+
+def test_wild_set_is_deterministic_and_labelled():
+    first = list(itertools.islice(wild.iter_wild_set(seed=5), 3))
+    again = list(itertools.islice(wild.iter_wild_set(seed=5), 3))
+    assert [item[:2] for item in first] == [item[:2] for item in again]
+    for name, data, label in first:
+        assert name.startswith(f"canvas_{label}_") and name.endswith(".png")
+        assert Image.open(io.BytesIO(data)).mode == "RGBA"
+        assert not preprocess(data).is_blank
+
+
+@pytest.mark.parametrize("kind", wild.PHOTO_KINDS)
+def test_wild_photos_are_jpegs_the_pipeline_reads(kind):
+    data, orientation = wild.photo(DIGIT_STROKES[7][0], kind, np.random.default_rng(0))
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG"
+    assert (image.getexif().get(0x0112) is not None) == (kind == "rotated") == bool(orientation)
+    result = preprocess(data)
+    assert not result.is_blank
+    assert extent(result.pixels > 0.02)[0] in (20, 21)  # a 7 is taller than wide: upright
