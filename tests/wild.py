@@ -11,9 +11,11 @@ Two kinds, all from the stroke templates in :mod:`tests.strokes`:
   some stored rotated with an EXIF orientation tag that puts them upright; some
   in blue ballpoint; some light chalk on a dark board.
 
-``generate_wild_set(directory)`` writes about 370 files in a few seconds and
-returns ``(path, label)`` pairs; :func:`iter_wild_set` yields the same pictures
-in memory. The label is also the first number in each file name.
+``generate_wild_set(directory)`` writes 368 files (276 canvas, 92 photo) in about
+6 s on the 2-core dev machine and returns ``(path, label)`` pairs;
+:func:`iter_wild_set` yields the same pictures in memory. The label is also the
+first number in each file name. From the repository root:
+``.venv/bin/python -m tests.wild DIRECTORY``.
 """
 
 from __future__ import annotations
