@@ -1,0 +1,21 @@
+"""Digit Lens: draw or photograph a digit and watch logistic regression read it.
+
+Run with ``streamlit run app.py``. Works offline: the shipped models in
+``models/`` are loaded on first use, once per process, and shared read-only.
+"""
+
+import streamlit as st
+
+from pages.explain import model_sidebar
+
+st.set_page_config(page_title="Digit Lens", page_icon=":material/search:", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+        st.Page("pages/upload.py", title="Upload a photo", icon=":material/photo_camera:"),
+        # Later: "Model explorer", "Train", "My digits".
+    ]
+)
+model_sidebar()
+navigation.run()

@@ -1,0 +1,57 @@
+"""Draw a digit with the mouse or a finger; the prediction follows every stroke."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from pages.explain import (
+    HINT_DRAW,
+    active_model_name,
+    analyse,
+    show_explanation,
+    show_prediction,
+)
+
+CANVAS_SIDE = 280
+CANVAS_ID = "canvas_id"  # session state: bumped by Clear to remount an empty canvas
+
+
+def clear_canvas() -> None:
+    st.session_state[CANVAS_ID] = st.session_state.get(CANVAS_ID, 0) + 1
+
+
+def has_strokes(json_data: dict | None) -> bool:
+    """True when the canvas holds at least one drawn object."""
+    return bool((json_data or {}).get("objects"))
+
+
+left, right = st.columns([1, 1], gap="medium")
+with left:
+    st.markdown("#### Draw a digit")
+    canvas = st_canvas(
+        stroke_width=st.session_state.get("pen_width", 18),
+        stroke_color="#ffffff",
+        background_color="#000000",
+        update_streamlit=True,
+        height=CANVAS_SIDE,
+        width=CANVAS_SIDE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"canvas-{st.session_state.get(CANVAS_ID, 0)}",
+    )
+    pen, clear = st.columns([3, 1], vertical_alignment="bottom")
+    pen.slider("Pen width", min_value=6, max_value=40, value=18, step=1, key="pen_width")
+    clear.button("Clear", on_click=clear_canvas, icon=":material/delete:", width="stretch")
+
+image = canvas.image_bytes if has_strokes(canvas.json_data) else None
+analysis = analyse(image, active_model_name(), invert=True) if image else None
+
+with right:
+    if analysis is None or analysis.is_blank:
+        st.info(
+            HINT_DRAW if analysis is None else "That looks like a dot, not a digit: draw it bigger."
+        )
+    else:
+        show_prediction(analysis)
+
+if analysis is not None and not analysis.is_blank:
+    show_explanation(analysis)
