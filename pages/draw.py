@@ -7,6 +7,7 @@ from pages.explain import (
     HINT_DRAW,
     active_model_name,
     analyse,
+    has_strokes,
     show_explanation,
     show_prediction,
 )
@@ -17,11 +18,6 @@ CANVAS_ID = "canvas_id"  # session state: bumped by Clear to remount an empty ca
 
 def clear_canvas() -> None:
     st.session_state[CANVAS_ID] = st.session_state.get(CANVAS_ID, 0) + 1
-
-
-def has_strokes(json_data: dict | None) -> bool:
-    """True when the canvas holds at least one drawn object."""
-    return bool((json_data or {}).get("objects"))
 
 
 left, right = st.columns([1, 1], gap="medium")

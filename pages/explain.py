@@ -404,6 +404,12 @@ def logit_rows(analysis: Analysis) -> list[dict[str, str]]:
 
 # ------------------------------------------------------------------- view
 
+
+def has_strokes(json_data: dict | None) -> bool:
+    """True when the drawing canvas holds at least one drawn object."""
+    return bool((json_data or {}).get("objects"))
+
+
 HINT_DRAW = "Draw a digit in the black box: the prediction appears after every stroke."
 
 

@@ -1,0 +1,320 @@
+"""The app without a browser: Streamlit's AppTest for the pages, plain calls for the logic.
+
+AppTest cannot drive the drawing canvas (a custom component), so the Draw page's
+logic is tested through the functions it calls, on images rendered the way the
+canvas sends them (tests/strokes.py).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core.errors import ImageError
+from core.model import load_model, probabilities
+from pages.explain import (
+    HINT_DRAW,
+    KIND_PAIR,
+    KIND_TEN,
+    SIDE,
+    THRESHOLD,
+    _tiles,
+    analyse,
+    has_strokes,
+    logit_rows,
+    maps_figure,
+    probability_figure,
+    reading,
+)
+from tests.strokes import DIGIT_STROKES, render_strokes
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def canvas_png(digit: int, variant: int = 0, pen: float = 18) -> bytes:
+    """What the canvas sends: a PNG of white strokes on its opaque black background."""
+    array = render_strokes(DIGIT_STROKES[digit][variant], pen=pen, mode="RGBA")
+    return png(array)
+
+
+def photo(digit: int, variant: int = 0, fmt: str = "PNG") -> bytes:
+    """A photo-like picture: dark pen strokes on light, slightly uneven, noisy paper."""
+    strokes = DIGIT_STROKES[digit][variant]
+    grey = render_strokes(strokes, size=400, pen=16, ink=40, background=215, mode="L", scale=0.8)
+    grey = grey.astype(np.float32)
+    shade = np.linspace(-12, 12, 400, dtype=np.float32)[None, :]
+    noise = np.random.default_rng(digit).normal(0, 3, grey.shape).astype(np.float32)
+    image = np.clip(grey + shade + noise, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(image).convert("RGB").save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def metric_value(at: AppTest, label: str = "Prediction") -> str:
+    values = [m.value for m in at.metric if m.label == label]
+    assert len(values) == 1, f"expected one {label!r} metric, found {len(values)}"
+    return values[0]
+
+
+# ------------------------------------------------------------------ pages
+
+
+def test_default_page_opens_ready_to_draw_with_a_hint():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [info.value for info in at.info] == [HINT_DRAW]
+    assert not [m for m in at.metric if m.label == "Prediction"]  # a hint, not a prediction
+    assert at.sidebar.radio[0].label == "Model"
+    assert at.sidebar.radio[0].value == KIND_TEN
+    assert at.session_state["model_name"] == "ten-class"
+    assert "95" in at.sidebar.caption[0].value or "%" in at.sidebar.caption[0].value
+    assert [s.label for s in at.slider] == ["Pen width"]
+    assert [b.label for b in at.button] == ["Clear"]
+
+
+def test_clear_button_remounts_an_empty_canvas():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state["canvas_id"] == 1
+    assert [info.value for info in at.info] == [HINT_DRAW]
+
+
+def _picker():
+    import streamlit as st
+
+    from pages.explain import model_sidebar
+
+    st.write(f"active: {model_sidebar()}")
+
+
+def test_sidebar_switches_to_a_binary_pair_and_back():
+    at = AppTest.from_function(_picker, default_timeout=TIMEOUT).run()
+    assert at.markdown[0].value == "active: ten-class"
+    at.sidebar.radio[0].set_value(KIND_PAIR).run()
+    assert not at.exception
+    assert [s.label for s in at.sidebar.selectbox] == ["First digit", "Second digit"]
+    assert [s.value for s in at.sidebar.selectbox] == [0, 1]  # 0 vs 1 by default
+    assert at.markdown[0].value == "active: binary-0-1"
+    assert "0 or 1" in at.sidebar.caption[0].value
+
+    at.sidebar.selectbox[0].set_value(7).run()
+    at.sidebar.selectbox[1].set_value(3).run()
+    assert at.markdown[0].value == "active: binary-3-7"  # either order names one model
+    assert at.session_state["model_name"] == "binary-3-7"
+
+    # The second digit cannot equal the first: picking it moves the second on.
+    at.sidebar.selectbox[0].set_value(3).run()
+    assert not at.exception
+    first, second = (s.value for s in at.sidebar.selectbox)
+    assert first == 3 and second != 3
+    assert 3 not in at.sidebar.selectbox[1].options
+
+    at.sidebar.radio[0].set_value(KIND_TEN).run()
+    assert at.markdown[0].value == "active: ten-class"
+    assert not at.sidebar.selectbox
+
+
+def _result(data: bytes, model_name: str):
+    from pages.explain import analyse, show_explanation, show_prediction
+
+    analysis = analyse(data, model_name, invert=True)
+    show_prediction(analysis)
+    show_explanation(analysis)
+
+
+def test_result_view_with_a_binary_model_says_it_only_knows_the_pair():
+    at = AppTest.from_function(
+        _result, args=(canvas_png(3), "binary-3-7"), default_timeout=TIMEOUT
+    ).run()
+    assert not at.exception
+    assert metric_value(at) == "3"
+    captions = " ".join(c.value for c in at.caption)
+    assert "only knows 3 and 7" in captions
+    assert "towards 3" in captions and "towards 7" in captions
+    assert len(at.get("plotly_chart")) == 2  # the bars and the maps
+
+
+def test_result_view_with_the_ten_class_model():
+    at = AppTest.from_function(
+        _result, args=(canvas_png(7), "ten-class"), default_timeout=TIMEOUT
+    ).run()
+    assert not at.exception
+    assert metric_value(at) == "7"
+    assert at.table[0].value.shape == (10, 5)  # one row per digit
+    (images,) = at.get("image")
+    assert images.captions[0] == "input" and images.captions[-1] == "model input (deskewed)"
+
+
+def _open_upload_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/upload.py").run()
+    assert not at.exception
+    return at
+
+
+def test_upload_page_reports_a_file_that_is_not_an_image_and_keeps_running():
+    at = _open_upload_page()
+    assert [f.label for f in at.file_uploader] == ["Upload a photo of one digit"]
+    at.file_uploader[0].upload("notes.png", b"this is not a picture", "image/png").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith("notes.png: ") and "\n" not in message
+    assert not [m for m in at.metric if m.label == "Prediction"]
+
+    # The app keeps running: a real photo afterwards is read.
+    at.file_uploader[0].set_value(("four.png", photo(4), "image/png")).run()
+    assert not at.exception
+    assert not at.error
+    assert metric_value(at) == "4"
+
+
+@pytest.mark.parametrize(("digit", "fmt"), [(7, "JPEG"), (2, "PNG"), (0, "WEBP")])
+def test_upload_page_reads_photos(digit, fmt):
+    at = _open_upload_page()
+    name = f"digit.{fmt.lower()}"
+    at.file_uploader[0].set_value((name, photo(digit, fmt=fmt), f"image/{fmt.lower()}")).run()
+    assert not at.exception
+    assert metric_value(at) == str(digit)
+
+
+def test_upload_page_manual_overrides():
+    at = _open_upload_page()
+    at.file_uploader[0].set_value(("seven.png", photo(7), "image/png")).run()
+    assert metric_value(at) == "7"
+    # Forcing the wrong polarity reads the paper as ink: no longer a clean 7.
+    at.radio(key="ink").set_value("Light ink on a dark background").run()
+    assert not at.exception
+    at.radio(key="ink").set_value("Dark ink on light paper").run()
+    assert metric_value(at) == "7"
+    at.toggle(key="contrast_on").set_value(True).run()
+    at.slider(key="contrast").set_value(0.3).run()
+    at.toggle(key="crop_on").set_value(True).run()
+    at.slider(key="crop_x").set_value((0.05, 0.95)).run()
+    assert not at.exception
+    assert metric_value(at) == "7"
+    # A crop that keeps only the paper's corner finds no digit: a warning, no prediction.
+    at.slider(key="crop_x").set_value((0.0, 0.1)).run()
+    at.slider(key="crop_y").set_value((0.0, 0.1)).run()
+    assert not at.exception
+    assert at.warning and not [m for m in at.metric if m.label == "Prediction"]
+
+
+# ------------------------------------------------------------------ logic
+
+
+@pytest.mark.parametrize("digit", [1, 4, 7])
+def test_drawn_digits_read_right_with_both_kinds_of_model(digit):
+    for variant in range(len(DIGIT_STROKES[digit])):
+        analysis = analyse(canvas_png(digit, variant), "ten-class", invert=True)
+        assert not analysis.is_blank
+        assert analysis.predicted == digit, (
+            f"{digit} variant {variant} read as {analysis.predicted}"
+        )
+    other = 3 if digit != 3 else 8
+    pair = analyse(canvas_png(digit), f"binary-{min(digit, other)}-{max(digit, other)}", True)
+    assert pair.classes == tuple(sorted((digit, other)))
+    assert pair.predicted == digit
+
+
+def test_analysis_adds_up():
+    analysis = analyse(canvas_png(2), "ten-class", invert=True)
+    model = load_model("ten-class")
+    # The maps are pixel × weight on what the model saw, and they add up to the logits.
+    expected = analysis.model_input[None] * model.coefficient_images()
+    np.testing.assert_allclose(analysis.maps, expected, rtol=1e-6, atol=1e-7)
+    sums = analysis.maps.reshape(10, -1).sum(axis=1, dtype=np.float64)
+    np.testing.assert_allclose(analysis.intercepts + sums, analysis.logits, atol=1e-4)
+    np.testing.assert_allclose(
+        probabilities(analysis.logits[None], False)[0], analysis.probs, rtol=1e-5, atol=1e-9
+    )
+    # The table shows the same sums.
+    rows = logit_rows(analysis)
+    assert [r["digit"] for r in rows] == [str(d) for d in range(10)]
+    for row, logit in zip(rows, analysis.logits, strict=True):
+        total = float(row["intercept"]) + float(row["Σ pixel × weight"])
+        assert total == pytest.approx(logit, abs=0.011)
+        assert float(row["logit"]) == pytest.approx(logit, abs=0.005)
+    # Stages run from the raw input to what the model saw.
+    names = [name for name, _ in analysis.stages]
+    assert names[0] == "input" and names[-1] == "model input (deskewed)"
+    assert all(image.dtype == np.uint8 and image.ndim == 2 for _, image in analysis.stages)
+
+
+def test_binary_table_reads_towards_the_second_digit():
+    analysis = analyse(canvas_png(7), "binary-3-7", invert=True)
+    assert analysis.maps.shape == (1, SIDE, SIDE) and analysis.scored == (7,)
+    (row,) = logit_rows(analysis)
+    assert row["digit"] == "7 vs 3"
+    assert float(row["logit"]) > 0  # positive: towards 7
+    assert row["P"] == f"{analysis.probs[1]:.1%}"
+
+
+def test_blank_or_unreadable_input():
+    empty = np.zeros((280, 280, 4), np.uint8)
+    empty[..., 3] = 255
+    assert analyse(png(empty), "ten-class", invert=True).is_blank
+    with pytest.raises(ImageError):
+        analyse(b"GIF89a but not really", "ten-class")
+    assert not has_strokes(None)
+    assert not has_strokes({"objects": []})
+    assert has_strokes({"objects": [{"type": "path"}]})
+
+
+def test_reading_is_unsure_below_the_threshold():
+    classes = tuple(range(10))
+    sure = np.full(10, 0.01)
+    sure[7] = 0.91
+    assert reading(classes, sure) == ("7", "91% sure")
+    unsure = np.full(10, 0.05)
+    unsure[7], unsure[9] = THRESHOLD - 0.05, 0.15
+    value, note = reading(classes, unsure)
+    assert value == "7?"
+    assert note.startswith("not sure: 7 or 9")
+    assert reading((3, 7), np.array([0.3, 0.7])) == ("7", "70% sure")
+
+
+def test_probability_bars_cover_every_class_and_highlight_the_prediction():
+    figure = probability_figure((3, 7), np.array([0.2, 0.8]))
+    bars = figure["data"][0]
+    assert bars["x"] == ["3", "7"]
+    assert bars["marker"]["color"][1] != bars["marker"]["color"][0]
+
+
+def test_maps_figure_tiles_every_class_on_one_zero_centred_scale():
+    analysis = analyse(canvas_png(5), "ten-class", invert=True)
+    figure = maps_figure(analysis)
+    weights, contributions = figure["data"]
+    tiles = _tiles("ten-class")
+    limit = float(np.abs(analysis.maps).max())
+    axis = figure["layout"]["coloraxis"]
+    assert (axis["cmin"], axis["cmax"]) == (-limit, limit)
+    assert axis["colorscale"] == "RdBu"  # low red (away), high blue (towards)
+    for i, (r, c) in enumerate(tiles.map_origin):
+        tile = contributions["z"][r : r + SIDE, c : c + SIDE]
+        np.testing.assert_array_equal(tile, analysis.maps[i])
+        custom = contributions["customdata"][r : r + SIDE, c : c + SIDE]
+        assert (custom[..., 0] == i).all()
+        np.testing.assert_array_equal(custom[..., 3], analysis.model_input)  # pixel value
+        np.testing.assert_allclose(custom[..., 3] * custom[..., 4], tile, rtol=1e-6, atol=1e-7)
+        r, c = tiles.coef_origin[i]
+        assert np.isfinite(weights["z"][r : r + SIDE, c : c + SIDE]).all()
+    assert np.isnan(contributions["z"]).sum() == contributions["z"].size - 10 * SIDE * SIDE
+    # The cached static part is not changed by building a figure.
+    assert not tiles.map_custom[..., 3].any()
+
+    binary = maps_figure(analyse(canvas_png(5), "binary-3-5", invert=True), (3, 5))
+    assert "towards 3 | towards 5" in binary["layout"]["coloraxis"]["colorbar"]["title"]["text"]
