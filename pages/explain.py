@@ -9,17 +9,21 @@ figures with ``st.cache_data`` / ``st.cache_resource``.
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from core.model import DigitModel, binary_name, load_model
 from core.preprocess import PreprocessOptions, preprocess
 
 THRESHOLD = 0.6  # below this probability the prediction is shown as unsure
 SIDE = 28
-STAGE_WIDTH = 84  # display width of each preprocessing stage, px
+STAGE_WIDTH = 88  # display width of each preprocessing stage, px
 HIGHLIGHT = "#1c83e1"  # a mid blue that reads on light and dark backgrounds
 MUTED = "rgba(128, 128, 128, 0.45)"
 TEN_CLASS = "ten-class"
@@ -27,11 +31,11 @@ KIND_TEN = "Ten digits (0-9)"
 KIND_PAIR = "Two digits"
 MODEL_KEY = "model_name"  # session state: the active model's name
 
-# Tiling of the maps figure: per class, the weights above the contributions.
-GAP_PAIR = 2  # between a class's weight tile and its contribution tile
-GAP_COL = 4  # between class columns
-GAP_ROW = 8  # between class rows
+# Tiling of the maps figures: the weights and the contributions share one layout.
+GAP_COL = 4  # between class columns, in pixels of the 28×28 grid
+GAP_ROW = 6  # between class rows
 TILE_COLUMNS = 5
+WEIGHTS_HEIGHT = 340  # px, ten-class figures (two rows of five tiles)
 
 
 # ----------------------------------------------------------------- models
@@ -127,13 +131,6 @@ def _square(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def _enlarge(image: np.ndarray, width: int = 2 * STAGE_WIDTH) -> np.ndarray:
-    """Square and, if small, nearest-neighbour upscaled, so that pixels stay crisp."""
-    image = _square(image)
-    factor = max(1, width // max(image.shape))
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1) if factor > 1 else image
-
-
 @st.cache_data(max_entries=256, show_spinner=False)
 def analyse(
     data: bytes,
@@ -154,8 +151,8 @@ def analyse(
     contributions = model.contributions(result.pixels)
     transform = model.input_transform
     last = f"model input ({transform}ed)" if transform not in ("none", "") else "model input"
-    stages = [(stage.name, _enlarge(_as_uint8(stage.image))) for stage in result.stages]
-    stages.append((last, _enlarge(_as_uint8(contributions.model_input))))
+    stages = [(stage.name, _square(_as_uint8(stage.image))) for stage in result.stages]
+    stages.append((last, _as_uint8(contributions.model_input)))
     probs = model.predict_proba(result.pixels[None])[0]
     return Analysis(
         model_name=model_name,
@@ -221,149 +218,146 @@ def probability_figure(classes: tuple[int, ...], probs: np.ndarray) -> dict:
 
 
 @dataclass(frozen=True)
-class _Tiles:
-    """Where each class's tiles go in the maps figure, and the parts that never change."""
+class _Grid:
+    """Where each class's 28×28 tile goes in a maps figure (the same for weights and maps)."""
 
     height: int
     width: int
-    coef_origin: tuple[tuple[int, int], ...]  # (row, col) of each class's weight tile
-    map_origin: tuple[tuple[int, int], ...]  # (row, col) of each class's contribution tile
-    coef_z: np.ndarray  # (height, width) float32, NaN between tiles
-    coef_custom: np.ndarray  # (height, width, 3): class, row, col
-    map_custom: np.ndarray  # (height, width, 5): class, row, col, pixel (to fill), weight
-    coef_limit: float
-    labels: tuple[str, ...]
+    origins: tuple[tuple[int, int], ...]  # (row, col) of each class's tile
+
+    def paste(self, tiles: np.ndarray) -> np.ndarray:
+        """(k, 28, 28) tiles → one (height, width) float32 image, NaN between tiles."""
+        out = np.full((self.height, self.width), np.nan, np.float32)
+        for tile, (r, c) in zip(tiles, self.origins, strict=True):
+            out[r : r + SIDE, c : c + SIDE] = tile
+        return out
 
 
-@st.cache_resource(show_spinner=False)
-def _tiles(model_name: str) -> _Tiles:
-    """The static part of a model's maps figure (read-only, shared by sessions)."""
-    model = get_model(model_name)
-    coefs = model.coefficient_images()
-    k = len(coefs)
-    if k == 1:  # binary: the weights beside the contributions
-        coef_origin, map_origin = ((0, 0),), ((0, SIDE + GAP_COL * 2),)
-        height, width = SIDE, 2 * SIDE + GAP_COL * 2
-        a, b = (int(c) for c in model.classes_)
-        labels = (f"← {a} · weights · {b} →",)
-    else:
-        columns = min(TILE_COLUMNS, k)
-        rows = -(-k // columns)
-        cell_h = 2 * SIDE + GAP_PAIR
-        coef_origin = tuple(
-            ((i // columns) * (cell_h + GAP_ROW), (i % columns) * (SIDE + GAP_COL))
-            for i in range(k)
-        )
-        map_origin = tuple((r + SIDE + GAP_PAIR, c) for r, c in coef_origin)
-        height = rows * cell_h + (rows - 1) * GAP_ROW
-        width = columns * SIDE + (columns - 1) * GAP_COL
-        labels = tuple(str(int(c)) for c in model.classes_)
-    coef_z = np.full((height, width), np.nan, np.float32)
-    coef_custom = np.zeros((height, width, 3), np.float32)
-    map_custom = np.zeros((height, width, 5), np.float32)
-    rows_idx, cols_idx = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32)
-    scored = model.classes_[1:] if model.is_binary else model.classes_
-    for i in range(k):
-        r, c = coef_origin[i]
-        coef_z[r : r + SIDE, c : c + SIDE] = coefs[i]
-        coef_custom[r : r + SIDE, c : c + SIDE] = np.stack(
-            [np.full_like(rows_idx, scored[i]), rows_idx, cols_idx], axis=-1
-        )
-        r, c = map_origin[i]
-        map_custom[r : r + SIDE, c : c + SIDE] = np.stack(
-            [np.full_like(rows_idx, scored[i]), rows_idx, cols_idx, rows_idx * 0, coefs[i]],
-            axis=-1,
-        )
-    for array in (coef_z, coef_custom, map_custom):
-        array.setflags(write=False)
-    limit = float(np.abs(coefs).max()) or 1.0
-    return _Tiles(
-        height, width, coef_origin, map_origin, coef_z, coef_custom, map_custom, limit, labels
+def grid(k: int) -> _Grid:
+    """Up to five tiles a row."""
+    columns = min(TILE_COLUMNS, k)
+    rows = -(-k // columns)
+    origins = tuple(
+        ((i // columns) * (SIDE + GAP_ROW), (i % columns) * (SIDE + GAP_COL)) for i in range(k)
+    )
+    return _Grid(
+        rows * SIDE + (rows - 1) * GAP_ROW, columns * SIDE + (columns - 1) * GAP_COL, origins
     )
 
 
-def maps_figure(analysis: Analysis, binary_pair: tuple[int, int] | None = None) -> dict:
-    """One figure, two heatmap traces: every class's weights and pixel × weight maps.
+def _heatmap_layout(cells: _Grid, height: int, colourbar_title: str, limit: float) -> dict:
+    return {
+        "height": height,
+        "margin": {"l": 4, "r": 4, "t": 24, "b": 4},
+        "xaxis": {"visible": False, "fixedrange": True, "constrain": "domain"},
+        "yaxis": {
+            "visible": False,
+            "autorange": "reversed",
+            "scaleanchor": "x",
+            "fixedrange": True,
+            "constrain": "domain",
+        },
+        "coloraxis": {
+            "colorscale": "RdBu",  # red (negative: away) to blue (positive: towards)
+            "cmin": -limit,
+            "cmax": limit,
+            "colorbar": {
+                "thickness": 10,
+                "len": 0.9,
+                "title": {"text": colourbar_title, "side": "right"},
+            },
+        },
+        "showlegend": False,
+    }
 
-    The contribution maps share one diverging colour scale centred on zero (blue
-    pushes towards the class, red away); the weights have their own.
+
+def _labels(cells: _Grid, texts: list[str], strong: int | None = None) -> list[dict]:
+    return [
+        _label(c + SIDE / 2 - 0.5, r - 0.8, text, strong=i == strong)
+        for i, ((r, c), text) in enumerate(zip(cells.origins, texts, strict=True))
+    ]
+
+
+def _class_labels(model: DigitModel) -> list[str]:
+    if model.is_binary:
+        a, b = (int(c) for c in model.classes_)
+        return [f"← towards {a} | towards {b} →"]
+    return [str(int(c)) for c in model.classes_]
+
+
+@st.cache_resource(show_spinner=False)
+def weights_figure(model_name: str) -> dict:
+    """The model's weights, one tile per class: the same for every drawing, built once.
+
+    Shared read-only by every session; Streamlit sends an unchanged chart only once.
     """
-    tiles = _tiles(analysis.model_name)
-    map_z = np.full((tiles.height, tiles.width), np.nan, np.float32)
-    custom = tiles.map_custom.copy()
-    for i, (r, c) in enumerate(tiles.map_origin):
-        map_z[r : r + SIDE, c : c + SIDE] = analysis.maps[i]
-        custom[r : r + SIDE, c : c + SIDE, 3] = analysis.model_input
-    limit = float(np.abs(analysis.maps).max()) or tiles.coef_limit * 0.1
-    if binary_pair:
-        a, b = binary_pair
-        coef_hover = f"weight %{{z:.3f}} (+ towards {b}, − towards {a})"
-        map_hover = f"contribution %{{z:.3f}} (+ towards {b}, − towards {a})"
-        titles = ("weights", f"your pixels × weights: ← towards {a} | towards {b} →")
+    model = get_model(model_name)
+    coefs = model.coefficient_images()
+    cells = grid(len(coefs))
+    limit = float(np.abs(coefs).max()) or 1.0
+    if model.is_binary:
+        a, b = (int(c) for c in model.classes_)
+        hover = f"weight %{{z:.3f}} (+ towards {b}, − towards {a})"
     else:
-        coef_hover = "weight for %{customdata[0]}: %{z:.3f}"
-        map_hover = "contribution to %{customdata[0]}: %{z:.3f}"
-        titles = ("weight", "pixel × weight")
-    where = "row %{customdata[1]}, column %{customdata[2]}"
-    colourbar = {"orientation": "h", "thickness": 10, "len": 0.42, "y": -0.02, "yanchor": "top"}
-    annotations = []
-    if binary_pair:
-        for (r, c), text in zip(
-            (tiles.coef_origin[0], tiles.map_origin[0]), ("weights", "pixel × weight"), strict=True
-        ):
-            annotations.append(_label(c + SIDE / 2 - 0.5, r - 1.5, text))
-    else:
-        best = analysis.scored.index(analysis.predicted)
-        for i, ((r, c), text) in enumerate(zip(tiles.coef_origin, tiles.labels, strict=True)):
-            annotations.append(_label(c + SIDE / 2 - 0.5, r - 1.5, text, strong=i == best))
+        hover = "weight %{z:.3f}"
+    z = cells.paste(coefs)
+    z.setflags(write=False)
+    layout = _heatmap_layout(cells, WEIGHTS_HEIGHT if not model.is_binary else 280, "weight", limit)
+    layout["annotations"] = _labels(cells, _class_labels(model))
     return {
         "data": [
             {
                 "type": "heatmap",
-                "z": tiles.coef_z,
-                "customdata": tiles.coef_custom,
-                "coloraxis": "coloraxis2",
+                "z": z,
+                "coloraxis": "coloraxis",
                 "hoverongaps": False,
-                "hovertemplate": f"{where}<br>{coef_hover}<extra></extra>",
-                "name": "weights",
-            },
+                "hovertemplate": f"{hover}<extra></extra>",
+            }
+        ],
+        "layout": layout,
+    }
+
+
+def contributions_figure(analysis: Analysis) -> dict:
+    """Pixel × weight for every class on one diverging scale centred on zero.
+
+    Blue pushes towards the class, red away; hover shows the pixel's value, its
+    weight and their product. Kept small: one heatmap trace, float32 arrays.
+    """
+    model = get_model(analysis.model_name)
+    k = len(analysis.maps)
+    cells = grid(k)
+    z = cells.paste(analysis.maps)
+    custom = np.stack(
+        [
+            cells.paste(np.broadcast_to(analysis.model_input, (k, SIDE, SIDE))),
+            cells.paste(model.coefficient_images()),
+        ],
+        axis=-1,
+    )
+    limit = float(np.abs(analysis.maps).max()) or 1.0
+    if model.is_binary:
+        a, b = analysis.classes
+        what = f"contribution %{{z:.3f}} (+ towards {b}, − towards {a})"
+        strong = None
+    else:
+        what = "contribution %{z:.3f}"
+        strong = analysis.scored.index(analysis.predicted)
+    layout = _heatmap_layout(cells, WEIGHTS_HEIGHT if k > 1 else 280, "pixel × weight", limit)
+    layout["annotations"] = _labels(cells, _class_labels(model), strong)
+    return {
+        "data": [
             {
                 "type": "heatmap",
-                "z": map_z,
+                "z": z,
                 "customdata": custom,
                 "coloraxis": "coloraxis",
                 "hoverongaps": False,
-                "hovertemplate": f"{where}<br>pixel %{{customdata[3]:.2f}} × weight "
-                f"%{{customdata[4]:.3f}}<br>= {map_hover}<extra></extra>",
-                "name": "contributions",
-            },
+                "hovertemplate": "pixel %{customdata[0]:.2f} × "
+                f"weight %{{customdata[1]:.3f}}<br>= {what}<extra></extra>",
+            }
         ],
-        "layout": {
-            "height": 300 if binary_pair else 520,
-            "margin": {"l": 4, "r": 4, "t": 22, "b": 46},
-            "xaxis": {"visible": False, "fixedrange": True, "constrain": "domain"},
-            "yaxis": {
-                "visible": False,
-                "autorange": "reversed",
-                "scaleanchor": "x",
-                "fixedrange": True,
-                "constrain": "domain",
-            },
-            "coloraxis": {
-                "colorscale": "RdBu",
-                "cmin": -limit,
-                "cmax": limit,
-                "colorbar": {**colourbar, "x": 0.75, "title": {"text": titles[1], "side": "top"}},
-            },
-            "coloraxis2": {
-                "colorscale": "RdBu",
-                "cmin": -tiles.coef_limit,
-                "cmax": tiles.coef_limit,
-                "colorbar": {**colourbar, "x": 0.25, "title": {"text": titles[0], "side": "top"}},
-            },
-            "annotations": annotations,
-            "showlegend": False,
-        },
+        "layout": layout,
     }
 
 
@@ -434,37 +428,60 @@ def show_prediction(analysis: Analysis) -> None:
     )
 
 
+def stages_html(stages: tuple[tuple[str, np.ndarray], ...]) -> str:
+    """The preprocessing stages side by side: one HTML block, images inline.
+
+    Small PNGs as data URIs (no extra requests), scaled up by the browser with
+    crisp pixels; captions in the theme's text colour.
+    """
+    figures = []
+    for name, image in stages:
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, "PNG", compress_level=1)
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        figures.append(
+            f'<figure style="margin:0;width:{STAGE_WIDTH}px;text-align:center">'
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(name)}" '
+            f'width="{STAGE_WIDTH}" height="{STAGE_WIDTH}" '
+            'style="image-rendering:pixelated;border-radius:4px;display:block">'
+            f'<figcaption style="font-size:0.8rem;opacity:0.7;line-height:1.2;margin-top:4px">'
+            f"{html.escape(name)}</figcaption></figure>"
+        )
+    return f'<div style="display:flex;flex-wrap:wrap;gap:8px">{"".join(figures)}</div>'
+
+
 def show_explanation(analysis: Analysis) -> None:
     """Preprocessing stages, then the weight and contribution maps with the logit table."""
     st.subheader("What the model saw")
-    names = [name for name, _ in analysis.stages]
-    st.image([image for _, image in analysis.stages], caption=names, width=STAGE_WIDTH)
+    st.html(stages_html(analysis.stages))
 
     st.subheader("Why")
     binary = len(analysis.classes) == 2
+    config = {"displayModeBar": False}
     if binary:
         a, b = analysis.classes
         st.caption(
             f"Left: the model's weight for each pixel. Right: your pixels × those weights. "
-            f"Blue pushes towards {b}, red towards {a}; the sum decides."
-        )
-    else:
-        st.caption(
-            "For each digit: its weights on top, your pixels × those weights below. "
-            "Blue pushes towards that digit, red away from it; one colour scale for all digits. "
+            f"Blue pushes towards {b}, red towards {a}; the sum decides. "
             "Hover a pixel for its value, weight and contribution."
         )
-    figure_column, table_column = st.columns([2, 1])
-    with figure_column:
-        st.plotly_chart(
-            maps_figure(analysis, tuple(analysis.classes) if binary else None),
-            config={"displayModeBar": False},
-            key="maps",
-        )
-    with table_column:
+        left, right = st.columns(2)
+        left.plotly_chart(weights_figure(analysis.model_name), config=config, key="weights")
+        right.plotly_chart(contributions_figure(analysis), config=config, key="maps")
+    else:
         st.caption(
-            "intercept + Σ pixel × weight = logit; softmax of the logits gives P."
-            if not binary
-            else "intercept + Σ pixel × weight = logit; sigmoid(logit) gives P."
+            "What each digit looks for: the model's weight for every pixel "
+            "(blue: ink here counts for the digit, red: against it)."
         )
-        st.table(logit_rows(analysis), hide_index=True)
+        st.plotly_chart(weights_figure(analysis.model_name), config=config, key="weights")
+        st.caption(
+            "Your pixels × those weights, on one colour scale for all digits: blue pushes "
+            "towards that digit, red away from it. Hover a pixel for its value, weight and "
+            "contribution."
+        )
+        st.plotly_chart(contributions_figure(analysis), config=config, key="maps")
+    st.caption(
+        "intercept + Σ pixel × weight = logit; "
+        + ("sigmoid(logit) gives P." if binary else "softmax of the logits gives P.")
+    )
+    st.table(logit_rows(analysis), hide_index=True, width="content")

@@ -23,13 +23,15 @@ from pages.explain import (
     KIND_TEN,
     SIDE,
     THRESHOLD,
-    _tiles,
     analyse,
+    contributions_figure,
+    grid,
     has_strokes,
     logit_rows,
-    maps_figure,
     probability_figure,
     reading,
+    stages_html,
+    weights_figure,
 )
 from tests.strokes import DIGIT_STROKES, render_strokes
 
@@ -144,7 +146,7 @@ def test_result_view_with_a_binary_model_says_it_only_knows_the_pair():
     captions = " ".join(c.value for c in at.caption)
     assert "only knows 3 and 7" in captions
     assert "towards 3" in captions and "towards 7" in captions
-    assert len(at.get("plotly_chart")) == 2  # the bars and the maps
+    assert len(at.get("plotly_chart")) == 3  # the bars, the weights and the maps
 
 
 def test_result_view_with_the_ten_class_model():
@@ -154,8 +156,8 @@ def test_result_view_with_the_ten_class_model():
     assert not at.exception
     assert metric_value(at) == "7"
     assert at.table[0].value.shape == (10, 5)  # one row per digit
-    (images,) = at.get("image")
-    assert images.captions[0] == "input" and images.captions[-1] == "model input (deskewed)"
+    (stages,) = at.get("html")
+    assert "model input (deskewed)" in stages.proto.body
 
 
 def _open_upload_page() -> AppTest:
@@ -294,27 +296,44 @@ def test_probability_bars_cover_every_class_and_highlight_the_prediction():
     assert bars["marker"]["color"][1] != bars["marker"]["color"][0]
 
 
-def test_maps_figure_tiles_every_class_on_one_zero_centred_scale():
+def test_maps_tile_every_class_on_one_zero_centred_scale():
     analysis = analyse(canvas_png(5), "ten-class", invert=True)
-    figure = maps_figure(analysis)
-    weights, contributions = figure["data"]
-    tiles = _tiles("ten-class")
+    model = load_model("ten-class")
+    figure = contributions_figure(analysis)
+    (trace,) = figure["data"]
+    cells = grid(10)
     limit = float(np.abs(analysis.maps).max())
     axis = figure["layout"]["coloraxis"]
-    assert (axis["cmin"], axis["cmax"]) == (-limit, limit)
+    assert (axis["cmin"], axis["cmax"]) == (-limit, limit)  # shared by all classes
     assert axis["colorscale"] == "RdBu"  # low red (away), high blue (towards)
-    for i, (r, c) in enumerate(tiles.map_origin):
-        tile = contributions["z"][r : r + SIDE, c : c + SIDE]
+    for i, (r, c) in enumerate(cells.origins):
+        tile = trace["z"][r : r + SIDE, c : c + SIDE]
         np.testing.assert_array_equal(tile, analysis.maps[i])
-        custom = contributions["customdata"][r : r + SIDE, c : c + SIDE]
-        assert (custom[..., 0] == i).all()
-        np.testing.assert_array_equal(custom[..., 3], analysis.model_input)  # pixel value
-        np.testing.assert_allclose(custom[..., 3] * custom[..., 4], tile, rtol=1e-6, atol=1e-7)
-        r, c = tiles.coef_origin[i]
-        assert np.isfinite(weights["z"][r : r + SIDE, c : c + SIDE]).all()
-    assert np.isnan(contributions["z"]).sum() == contributions["z"].size - 10 * SIDE * SIDE
-    # The cached static part is not changed by building a figure.
-    assert not tiles.map_custom[..., 3].any()
+        custom = trace["customdata"][r : r + SIDE, c : c + SIDE]
+        np.testing.assert_array_equal(custom[..., 0], analysis.model_input)  # pixel value
+        np.testing.assert_array_equal(custom[..., 1], model.coefficient_images()[i])  # weight
+        np.testing.assert_allclose(custom[..., 0] * custom[..., 1], tile, rtol=1e-6, atol=1e-7)
+    assert np.isnan(trace["z"]).sum() == trace["z"].size - 10 * SIDE * SIDE
+    assert trace["z"].dtype == np.float32 and trace["customdata"].dtype == np.float32
+    labels = [a["text"] for a in figure["layout"]["annotations"]]
+    assert labels[5] == "<b>5</b>" and labels[3] == "3"  # the predicted digit stands out
 
-    binary = maps_figure(analyse(canvas_png(5), "binary-3-5", invert=True), (3, 5))
-    assert "towards 3 | towards 5" in binary["layout"]["coloraxis"]["colorbar"]["title"]["text"]
+    weights = weights_figure("ten-class")
+    assert weights is weights_figure("ten-class")  # built once, shared
+    (trace,) = weights["data"]
+    for i, (r, c) in enumerate(cells.origins):
+        tile = trace["z"][r : r + SIDE, c : c + SIDE]
+        np.testing.assert_array_equal(tile, model.coefficient_images()[i])
+
+    binary = contributions_figure(analyse(canvas_png(5), "binary-3-5", invert=True))
+    assert binary["data"][0]["z"].shape == (SIDE, SIDE)
+    assert binary["layout"]["annotations"][0]["text"] == "← towards 3 | towards 5 →"
+    assert "towards 5" in binary["data"][0]["hovertemplate"]
+
+
+def test_stages_are_one_html_block_with_every_stage():
+    analysis = analyse(canvas_png(8), "ten-class", invert=True)
+    block = stages_html(analysis.stages)
+    assert block.count("<img ") == len(analysis.stages)
+    assert block.count("data:image/png;base64,") == len(analysis.stages)
+    assert "model input (deskewed)" in block and "image-rendering:pixelated" in block

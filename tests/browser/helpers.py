@@ -42,8 +42,10 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     )
 
 
+# Charts, images and tables load their code lazily: a skeleton stands in until then.
 JS_RENDERED = """() => {
-    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+    const charts = [...document.querySelectorAll('.stPlotlyChart')];
     const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
     return charts.every((c) => c.querySelector('.main-svg'))
         && images.every((img) => img.complete && img.naturalWidth > 0);

@@ -96,12 +96,12 @@ def test_hover_on_a_map_shows_pixel_weight_and_contribution(page, screenshots):
     draw(page, DIGIT_STROKES[7][0])
     wait_prediction(page, "7")
     wait_idle(page)
-    maps = page.locator(".stPlotlyChart").nth(1)
+    maps = page.locator(".stPlotlyChart").nth(2)  # the bars, the weights, the maps
     maps.scroll_into_view_if_needed()
     plot = maps.locator(".nsewdrag").first
     box = plot.bounding_box()
-    # The first contribution tile (digit 0) sits below the first weight tile.
-    page.mouse.move(box["x"] + box["width"] * 0.09, box["y"] + box["height"] * 0.38)
+    # The middle of the first tile (digit 0): five 28-px tiles a row, two rows.
+    page.mouse.move(box["x"] + box["width"] * 0.09, box["y"] + box["height"] * 0.23)
     label = page.locator(".hoverlayer .hovertext").first
     label.wait_for(timeout=5_000)
     text = label.text_content()

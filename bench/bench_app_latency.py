@@ -1,0 +1,155 @@
+"""Latency of the Draw page against a bare canvas + metric app, in headless Chromium.
+
+Run from the repository root (takes about two minutes)::
+
+    .venv/bin/python bench/bench_app_latency.py [--digits 30]
+
+Starts ``app.py`` and ``bench/bare_app.py`` side by side, opens each in its own
+browser context, then for every digit: presses Clear, draws the digit's strokes
+with the mouse and times, in the page (``performance.now()``), from the mouse-up
+of the last stroke to
+
+* ``prediction``: the ``Prediction`` metric showing a value, and
+* ``complete``: the rerun being over (``data-test-script-state`` back to
+  ``notRunning``) and, on the full page, every chart and image painted.
+
+The canvas waits ~200 ms after a stroke before it sends the drawing; that floor
+is in both apps. Prints medians, p95 and the full / bare ratios, plus the time
+from navigation to a canvas ready to draw on (first session after server start,
+then a warm one). Prints figures, asserts nothing. Needs /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    start_streamlit,
+    stop,
+    wait_until_up,
+)
+from tests.browser.helpers import JS_PREDICTION, JS_RENDERED, clear, draw, open_app, wait_idle
+from tests.strokes import DIGIT_STROKES
+
+REPO = Path(__file__).resolve().parent.parent
+
+VIEWPORT = {"width": 1280, "height": 1800}
+
+# Installed before the last stroke: timestamps, in the page, of what follows its mouse-up.
+JS_ARM = f"""() => {{
+    const app = document.querySelector('[data-testid="stApp"]');
+    const prediction = {JS_PREDICTION};
+    const rendered = {JS_RENDERED};
+    const t = {{up: null, prediction: null, idle: null, complete: null, ran: false}};
+    window.__latency = t;
+    document.addEventListener('mouseup', () => {{ t.up = performance.now(); }},
+                              {{capture: true, once: true}});
+    const check = () => {{
+        if (t.up === null || t.complete !== null) return;
+        const now = performance.now();
+        if (t.prediction === null && prediction()) t.prediction = now;
+        const state = app.getAttribute('data-test-script-state');
+        if (state === 'running') t.ran = true;
+        if (t.idle === null && t.ran && state === 'notRunning' && t.prediction !== null) {{
+            t.idle = now;
+        }}
+        if (t.idle !== null && rendered()) {{ t.complete = now; observer.disconnect(); }}
+    }};
+    const observer = new MutationObserver(check);
+    observer.observe(document.body, {{subtree: true, childList: true, attributes: true,
+                                      characterData: true}});
+    const poll = () => {{ check(); if (t.complete === null) requestAnimationFrame(poll); }};
+    requestAnimationFrame(poll);
+}}"""
+
+
+def digits(count: int) -> list[tuple[int, list]]:
+    variants = [(d, v) for v in range(3) for d in range(10) if v < len(DIGIT_STROKES[d])]
+    return [(d, DIGIT_STROKES[d][v]) for d, v in (variants * count)[:count]]
+
+
+def measure(page, strokes) -> dict[str, float]:
+    clear(page)
+    if len(strokes) > 1:
+        draw(page, strokes[:-1])
+        page.wait_for_timeout(350)  # let the canvas send the earlier strokes
+        wait_idle(page)
+    page.evaluate(JS_ARM)
+    draw(page, strokes[-1:])
+    page.wait_for_function("() => window.__latency.complete !== null", timeout=30_000)
+    t = page.evaluate("window.__latency")
+    return {
+        "prediction": (t["prediction"] - t["up"]) / 1000,
+        "complete": (t["complete"] - t["up"]) / 1000,
+    }
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"median {statistics.median(values) * 1000:6.0f} ms   p95 {p95 * 1000:6.0f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=30, help="digits drawn in each app")
+    args = parser.parse_args()
+    apps = {"full": REPO / "app.py", "bare": REPO / "bench" / "bare_app.py"}
+    servers = {}
+    try:
+        for name, script in apps.items():
+            port = free_port()
+            servers[name] = (start_streamlit(script, port), port)
+        urls = {name: wait_until_up(proc, port) for name, (proc, port) in servers.items()}
+        results: dict[str, dict[str, list[float]]] = {}
+        loads: dict[str, list[float]] = {}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            for name, url in urls.items():
+                loads[name] = []
+                for _ in range(2):  # the first session after start, then a warm one
+                    context = browser.new_context(viewport=VIEWPORT)
+                    page = context.new_page()
+                    loads[name].append(open_app(page, url))
+                    context.close()
+                context = browser.new_context(viewport=VIEWPORT)
+                page = context.new_page()
+                open_app(page, url)
+                measure(page, DIGIT_STROKES[7][0])  # warm-up: lazy chunks, caches
+                runs = [measure(page, strokes) for _, strokes in digits(args.digits)]
+                results[name] = {key: [run[key] for run in runs] for key in runs[0]}
+                context.close()
+            browser.close()
+    finally:
+        for process, _ in servers.values():
+            stop(process)
+
+    print(f"Draw-to-prediction latency, {args.digits} digits per app (mouse-up of last stroke)")
+    for key in ("prediction", "complete"):
+        for name in apps:
+            print(f"  {key:10s} {name}: {summary(results[name][key])}")
+        ratio = statistics.median(results["full"][key]) / statistics.median(results["bare"][key])
+        print(f"  {key:10s} ratio full / bare (medians): {ratio:.2f}  (target <= 1.2)")
+    print("Page load to a canvas ready to draw (server already started)")
+    for name in apps:
+        first, warm = loads[name]
+        print(f"  {name}: first session {first:.2f} s, warm {warm:.2f} s  (target <= 3 s)")
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"({time.perf_counter() - started:.0f} s)")
