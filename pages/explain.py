@@ -33,9 +33,9 @@ MODEL_KEY = "model_name"  # session state: the active model's name
 
 # Tiling of the maps figures: the weights and the contributions share one layout.
 GAP_COL = 4  # between class columns, in pixels of the 28×28 grid
-GAP_ROW = 6  # between class rows
+GAP_ROW = 10  # between class rows: room for the labels, even on a phone
 TILE_COLUMNS = 5
-WEIGHTS_HEIGHT = 340  # px, ten-class figures (two rows of five tiles)
+MAPS_HEIGHT = 340  # px, the weights and contributions figures
 
 
 # ----------------------------------------------------------------- models
@@ -248,7 +248,7 @@ def grid(k: int) -> _Grid:
 def _heatmap_layout(cells: _Grid, height: int, colourbar_title: str, limit: float) -> dict:
     return {
         "height": height,
-        "margin": {"l": 4, "r": 4, "t": 24, "b": 4},
+        "margin": {"l": 4, "r": 4, "t": 24, "b": 48},
         "xaxis": {"visible": False, "fixedrange": True, "constrain": "domain"},
         "yaxis": {
             "visible": False,
@@ -261,10 +261,15 @@ def _heatmap_layout(cells: _Grid, height: int, colourbar_title: str, limit: floa
             "colorscale": "RdBu",  # red (negative: away) to blue (positive: towards)
             "cmin": -limit,
             "cmax": limit,
-            "colorbar": {
+            "colorbar": {  # below the tiles: on a phone the width is for the tiles
+                "orientation": "h",
                 "thickness": 10,
-                "len": 0.9,
+                "len": 0.6,
+                "y": -0.02,
+                "yanchor": "top",
                 "title": {"text": colourbar_title, "side": "right"},
+                "tickvals": [-limit, 0, limit],
+                "ticktext": [f"−{limit:.2g}", "0", f"+{limit:.2g}"],
             },
         },
         "showlegend": False,
@@ -302,7 +307,7 @@ def weights_figure(model_name: str) -> dict:
         hover = "weight %{z:.3f}"
     z = cells.paste(coefs)
     z.setflags(write=False)
-    layout = _heatmap_layout(cells, WEIGHTS_HEIGHT if not model.is_binary else 280, "weight", limit)
+    layout = _heatmap_layout(cells, MAPS_HEIGHT, "weight", limit)
     layout["annotations"] = _labels(cells, _class_labels(model))
     return {
         "data": [
@@ -343,7 +348,7 @@ def contributions_figure(analysis: Analysis) -> dict:
     else:
         what = "contribution %{z:.3f}"
         strong = analysis.scored.index(analysis.predicted)
-    layout = _heatmap_layout(cells, WEIGHTS_HEIGHT if k > 1 else 280, "pixel × weight", limit)
+    layout = _heatmap_layout(cells, MAPS_HEIGHT, "pixel × weight", limit)
     layout["annotations"] = _labels(cells, _class_labels(model), strong)
     return {
         "data": [
@@ -389,7 +394,7 @@ def logit_rows(analysis: Analysis) -> list[dict[str, str]]:
             "logit": f"{analysis.logits[i]:+.2f}",
         }
         if binary:
-            row["P"] = f"{analysis.probs[1]:.1%}"
+            row[f"P({digit})"] = f"{analysis.probs[1]:.1%}"
         else:
             row["P"] = f"{analysis.probs[i]:.1%}"
         rows.append(row)

@@ -262,7 +262,7 @@ def test_binary_table_reads_towards_the_second_digit():
     (row,) = logit_rows(analysis)
     assert row["digit"] == "7 vs 3"
     assert float(row["logit"]) > 0  # positive: towards 7
-    assert row["P"] == f"{analysis.probs[1]:.1%}"
+    assert row["P(7)"] == f"{analysis.probs[1]:.1%}"
 
 
 def test_blank_or_unreadable_input():

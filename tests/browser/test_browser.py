@@ -217,8 +217,11 @@ def test_phone_touch_drawing(browser, app_url, screenshots):
         wait_idle(page)
         wait_rendered(page)
         page.screenshot(path=str(screenshots / "phone-top.png"))
-        page.screenshot(path=str(screenshots / "phone-full.png"), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
+        # Streamlit scrolls inside its own container: a very tall window shows it all.
+        page.set_viewport_size({"width": PHONE["width"], "height": 3600})
+        wait_rendered(page)
+        page.screenshot(path=str(screenshots / "phone-full.png"))
     finally:
         context.close()
