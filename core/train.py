@@ -11,10 +11,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
-import scipy
-import sklearn
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from core.data import Split
 from core.errors import TrainingError
@@ -75,11 +71,11 @@ class TrainConfig:
     l1_ratio: float = 0.5
     solver: str = "lbfgs"
     tol: float = 1e-4
-    max_iter: int = 100
+    max_iter: int = 200
     train_size: int | None = None
     test_size: int | None = None
     seed: int = 0
-    input_transform: str = "deskew"
+    input_transform: str = "deskew+soften"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -173,8 +169,11 @@ def task_data(
     return images, labels.astype(np.int64)
 
 
-def make_estimator(config: TrainConfig) -> LogisticRegression:
-    """The scikit-learn estimator for a validated config."""
+def make_estimator(config: TrainConfig):
+    """The scikit-learn ``LogisticRegression`` for a validated config."""
+    # Imported here: scikit-learn takes a second to import, and classifying needs none of it.
+    from sklearn.linear_model import LogisticRegression
+
     l1_ratio = {"none": 0.0, "l2": 0.0, "l1": 1.0}.get(config.penalty, config.l1_ratio)
     return LogisticRegression(
         C=np.inf if config.penalty == "none" else config.C,
@@ -224,6 +223,9 @@ def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def _versions() -> dict:
+    import scipy
+    import sklearn
+
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -270,6 +272,8 @@ def train(
     seen = TRANSFORMS[config.input_transform](images).reshape(len(images), -1)
     step(f"fitting on {len(targets)} images", 0.15)
     estimator = make_estimator(config)
+    from sklearn.exceptions import ConvergenceWarning
+
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)

@@ -1,0 +1,147 @@
+"""The command line: JSON lines, exit codes, one-line errors, and the subcommands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _mnist_png(path: Path, image: np.ndarray, scale: int = 8) -> Path:
+    """An MNIST digit as a photo would show it: dark ink on white, enlarged."""
+    Image.fromarray(255 - image).resize((28 * scale, 28 * scale), Image.BILINEAR).save(path)
+    return path
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_classify_json_lines_good_bad_and_blank(tmp_path, capsys, mnist_test):
+    digits = [_mnist_png(tmp_path / f"d{i}.png", mnist_test.images[i]) for i in range(6)]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"this is not a picture")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (200, 200), 255).save(blank)
+    status, out, err = _run(
+        capsys, "classify", str(digits[0]), str(broken), *map(str, digits[1:]), str(blank), "--json"
+    )
+    assert status == 1, "a failed file makes the exit status 1"
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["file"] for r in records] == [
+        str(digits[0]),
+        str(broken),
+        *map(str, digits[1:]),
+        str(blank),
+    ]
+    assert set(records[1]) == {"file", "error"} and "\n" not in records[1]["error"]
+    good = [records[0], *records[2:-1]]
+    for record in good:
+        assert set(record) == {"file", "label", "probabilities", "blank"}
+        assert record["blank"] is False
+        assert set(record["probabilities"]) == {str(d) for d in range(10)}
+        assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert [r["label"] for r in good] == mnist_test.labels[:6].tolist()
+    assert records[-1]["blank"] is True and records[-1]["label"] is None
+    assert "Traceback" not in err
+
+
+def test_classify_all_good_exits_zero_with_a_binary_model(tmp_path, capsys, mnist_test):
+    ones = np.flatnonzero(mnist_test.labels == 1)[:2]
+    paths = [str(_mnist_png(tmp_path / f"one{i}.png", mnist_test.images[i])) for i in ones]
+    status, out, _ = _run(capsys, "classify", *paths, "--model", "binary-0-1")
+    assert status == 0
+    assert all(": 1 (" in line for line in out.splitlines())
+
+
+def test_unknown_model_is_one_line_error(tmp_path, capsys):
+    status, _, err = _run(capsys, "classify", "x.png", "--model", "binary-9-2")
+    assert status == 1
+    assert err.count("\n") == 1 and err.startswith("error:")
+
+
+def test_evaluate_json(capsys, mnist_dir):
+    status, out, _ = _run(
+        capsys, "evaluate", "--model", "binary-0-1", "--data-dir", str(mnist_dir), "--json"
+    )
+    result = json.loads(out)
+    assert status == 0
+    assert result["model"] == "binary-0-1"
+    assert result["n"] == 980 + 1135
+    assert result["accuracy"] >= 0.9995
+
+
+def test_train_writes_a_loadable_model(tmp_path, capsys, mnist_dir):
+    status, out, _ = _run(
+        capsys,
+        "train",
+        "--model",
+        "binary-4-9",
+        "--train-size",
+        "3000",
+        "--data-dir",
+        str(mnist_dir),
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 0, out
+    assert (tmp_path / "binary-4-9.npz").is_file() and (tmp_path / "binary-4-9.json").is_file()
+    status, out, _ = _run(
+        capsys,
+        "evaluate",
+        "--model",
+        str(tmp_path / "binary-4-9.json"),
+        "--data-dir",
+        str(mnist_dir),
+        "--json",
+    )
+    assert json.loads(out)["accuracy"] > 0.95
+
+
+def test_train_refuses_an_invalid_combination(tmp_path, capsys, mnist_dir):
+    status, _, err = _run(
+        capsys,
+        "train",
+        "--model",
+        "ten-class",
+        "--penalty",
+        "l1",
+        "--solver",
+        "lbfgs",
+        "--data-dir",
+        str(mnist_dir),
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 1
+    assert "cannot fit penalty l1" in err and err.count("\n") == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_missing_data_dir_is_one_line_error(tmp_path, capsys):
+    status, _, err = _run(capsys, "evaluate", "--data-dir", str(tmp_path / "none"))
+    assert status == 1 and "MNIST_DIR" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["classify", "train", "evaluate", "download-mnist"])
+def test_help_of_every_command(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "core", command, "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "usage: python -m core" in result.stdout
