@@ -16,7 +16,7 @@ import numpy as np
 
 from core.data import download_mnist, load_split
 from core.errors import DigitLensError
-from core.model import DigitModel, load_model, shipped_model_names
+from core.model import DigitModel, load_model, shipped_model_names, write_manifest
 from core.preprocess import preprocess
 from core.train import PENALTIES, SOLVER_PENALTIES, TrainConfig, evaluate, task_data, train
 
@@ -93,6 +93,7 @@ def _train(args: argparse.Namespace) -> int:
             f"{model.name}: test accuracy {model.card['test']['accuracy']:.2%}, "
             f"fit {model.card['fit_seconds']:.1f} s, total {seconds:.1f} s -> {card_path}"
         )
+    write_manifest(args.out)
     return 0
 
 

@@ -27,6 +27,7 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SIDE = 28
 N_PIXELS = SIDE * SIDE
 FORMAT_VERSION = 1
+MANIFEST = "SHA256SUMS"  # beside the shipped models: checksums of every card and array file
 _SHIPPED_NAME = re.compile(r"^(ten-class|binary-(\d)-(\d))$")
 
 
@@ -270,6 +271,33 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def write_manifest(directory: str | os.PathLike) -> Path:
+    """Record the SHA-256 of every model file in ``directory`` in its ``SHA256SUMS``."""
+    directory = Path(directory)
+    lines = [
+        f"{_sha256(path)}  {path.name}\n"
+        for path in sorted(directory.iterdir())
+        if path.suffix in (".json", ".npz") and not path.name.startswith(".")
+    ]
+    (directory / MANIFEST).write_text("".join(lines))
+    return directory / MANIFEST
+
+
+def _verify_manifest(card_path: Path) -> None:
+    """Shipped models must match the checksums shipped with them, card and arrays alike."""
+    manifest = card_path.parent / MANIFEST
+    try:
+        sums = dict(reversed(line.split("  ", 1)) for line in manifest.read_text().splitlines())
+    except (OSError, ValueError) as error:
+        raise ModelError(f"cannot read {manifest}: {error}; reinstall the shipped models") from None
+    for path in (card_path, card_path.with_suffix(".npz")):
+        if not path.is_file() or sums.get(path.name) != _sha256(path):
+            raise ModelError(
+                f"shipped model file {path.name} does not match {MANIFEST}: it was changed or "
+                "damaged; restore models/ (git checkout models) or regenerate it"
+            )
+
+
 def _resolve(name_or_path: str | os.PathLike) -> Path:
     """The card path for a shipped name, a card, an ``.npz`` or a path without suffix."""
     text = str(name_or_path)
@@ -312,6 +340,8 @@ def load_model(name_or_path: str | os.PathLike) -> DigitModel:
     card_path = _resolve(name_or_path)
     if not card_path.is_file():
         raise ModelError(f"model card {card_path} not found")
+    if card_path.parent.resolve() == MODELS_DIR:
+        _verify_manifest(card_path)
     try:
         card = json.loads(card_path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

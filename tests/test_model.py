@@ -211,3 +211,19 @@ def test_shipped_models_reach_their_accuracy(name, floor, mnist_test):
     accuracy = float((loaded.predict(images) == labels).mean())
     assert accuracy >= floor
     assert accuracy == pytest.approx(loaded.card["test"]["accuracy"], abs=1e-9)
+
+
+def test_shipped_card_edited_by_hand_is_refused(tmp_path, monkeypatch):
+    shipped = tmp_path / "models"
+    shutil.copytree(model_module.MODELS_DIR, shipped)
+    monkeypatch.setattr(model_module, "MODELS_DIR", shipped.resolve())
+    assert load_model("binary-3-7").name == "binary-3-7"
+    card_path = shipped / "binary-3-7.json"
+    card = json.loads(card_path.read_text())
+    card["input_transform"] = "none"  # consistent with its arrays, but not what shipped
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="SHA256SUMS"):
+        load_model("binary-3-7")
+    (shipped / "SHA256SUMS").unlink()
+    with pytest.raises(ModelError, match="SHA256SUMS"):
+        load_model("ten-class")
