@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from tests.browser.conftest import (
@@ -39,7 +40,15 @@ from tests.browser.conftest import (
     stop,
     wait_until_up,
 )
-from tests.browser.helpers import JS_PREDICTION, JS_RENDERED, clear, draw, open_app, wait_idle
+from tests.browser.helpers import (
+    JS_PREDICTION,
+    JS_RENDERED,
+    clear,
+    draw,
+    open_app,
+    prediction,
+    wait_idle,
+)
 from tests.strokes import DIGIT_STROKES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,9 +64,15 @@ JS_ARM = f"""() => {{
     window.__latency = t;
     document.addEventListener('mouseup', () => {{ t.up = performance.now(); }},
                               {{capture: true, once: true}});
-    const check = () => {{
+    const check = (records) => {{
         if (t.up === null || t.complete !== null) return;
         const now = performance.now();
+        // A run can start and end between two callbacks: its records still say so.
+        for (const r of records || []) {{
+            if (r.attributeName === 'data-test-script-state' && r.oldValue === 'running') {{
+                t.ran = true;
+            }}
+        }}
         if (t.prediction === null && prediction()) t.prediction = now;
         const state = app.getAttribute('data-test-script-state');
         if (state === 'running') t.ran = true;
@@ -68,7 +83,7 @@ JS_ARM = f"""() => {{
     }};
     const observer = new MutationObserver(check);
     observer.observe(document.body, {{subtree: true, childList: true, attributes: true,
-                                      characterData: true}});
+                                      attributeOldValue: true, characterData: true}});
     const poll = () => {{ check(); if (t.complete === null) requestAnimationFrame(poll); }};
     requestAnimationFrame(poll);
 }}"""
@@ -79,7 +94,8 @@ def digits(count: int) -> list[tuple[int, list]]:
     return [(d, DIGIT_STROKES[d][v]) for d, v in (variants * count)[:count]]
 
 
-def measure(page, strokes) -> dict[str, float]:
+def measure(page, strokes) -> dict[str, float] | None:
+    """One digit from a cleared canvas; None (and a note) if it never completed."""
     clear(page)
     if len(strokes) > 1:
         draw(page, strokes[:-1])
@@ -87,7 +103,12 @@ def measure(page, strokes) -> dict[str, float]:
         wait_idle(page)
     page.evaluate(JS_ARM)
     draw(page, strokes[-1:])
-    page.wait_for_function("() => window.__latency.complete !== null", timeout=30_000)
+    try:
+        page.wait_for_function("() => window.__latency.complete !== null", timeout=20_000)
+    except PlaywrightTimeout:
+        state = page.evaluate("window.__latency")
+        print(f"  (a digit did not complete: {state}, prediction {prediction(page)!r})")
+        return None
     t = page.evaluate("window.__latency")
     return {
         "prediction": (t["prediction"] - t["up"]) / 1000,
@@ -130,6 +151,7 @@ def main() -> None:
                 open_app(page, url)
                 measure(page, DIGIT_STROKES[7][0])  # warm-up: lazy chunks, caches
                 runs = [measure(page, strokes) for _, strokes in digits(args.digits)]
+                runs = [run for run in runs if run is not None]
                 results[name] = {key: [run[key] for run in runs] for key in runs[0]}
                 context.close()
             browser.close()
@@ -137,7 +159,8 @@ def main() -> None:
         for process, _ in servers.values():
             stop(process)
 
-    print(f"Draw-to-prediction latency, {args.digits} digits per app (mouse-up of last stroke)")
+    counts = ", ".join(f"{name} {len(results[name]['complete'])}" for name in apps)
+    print(f"Draw-to-prediction latency, digits timed: {counts} (from mouse-up of the last stroke)")
     for key in ("prediction", "complete"):
         for name in apps:
             print(f"  {key:10s} {name}: {summary(results[name][key])}")
