@@ -80,14 +80,21 @@ def active_model_name() -> str:
     return st.session_state.get(MODEL_KEY, TEN_CLASS)
 
 
+TRANSFORM_WORDS = {"none": "", "deskew": "deskewed", "deskew+soften": "deskewed, softened"}
+
+
+def transform_words(transform: str) -> str:
+    """What a model's input transform did, in words ("" for none)."""
+    return TRANSFORM_WORDS.get(transform, transform)
+
+
 def model_summary(model: DigitModel) -> str:
     """One line about a model: what it tells apart and how well it did on MNIST's test set."""
     card = model.card
     accuracy = card.get("test", {}).get("accuracy")
     classes = [int(c) for c in model.classes_]
     what = f"{classes[0]} or {classes[1]}" if model.is_binary else "any digit 0-9"
-    transform = model.input_transform
-    seen = f", input {transform}ed" if transform not in ("none", "") else ""
+    seen = f", input {how}" if (how := transform_words(model.input_transform)) else ""
     score = f"; {accuracy:.1%} right on MNIST's test digits" if accuracy is not None else ""
     return f"`{model.name}`: reads {what}{seen}{score}."
 
@@ -149,8 +156,8 @@ def analyse(
     model = get_model(model_name)
     result = preprocess(data, PreprocessOptions(invert=invert, contrast=contrast, crop=crop))
     contributions = model.contributions(result.pixels)
-    transform = model.input_transform
-    last = f"model input ({transform}ed)" if transform not in ("none", "") else "model input"
+    how = transform_words(model.input_transform)
+    last = f"model input ({how})" if how else "model input"
     stages = [(stage.name, _square(_as_uint8(stage.image))) for stage in result.stages]
     stages.append((last, _as_uint8(contributions.model_input)))
     probs = model.predict_proba(result.pixels[None])[0]

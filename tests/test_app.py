@@ -31,11 +31,13 @@ from pages.explain import (
     probability_figure,
     reading,
     stages_html,
+    transform_words,
     weights_figure,
 )
 from tests.strokes import DIGIT_STROKES, render_strokes
 
 TIMEOUT = 60
+MODEL = load_model("ten-class")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -157,7 +159,7 @@ def test_result_view_with_the_ten_class_model():
     assert metric_value(at) == "7"
     assert at.table[0].value.shape == (10, 5)  # one row per digit
     (stages,) = at.get("html")
-    assert "model input (deskewed)" in stages.proto.body
+    assert f"model input ({transform_words(MODEL.input_transform)})" in stages.proto.body
 
 
 def _open_upload_page() -> AppTest:
@@ -252,7 +254,10 @@ def test_analysis_adds_up():
         assert float(row["logit"]) == pytest.approx(logit, abs=0.005)
     # Stages run from the raw input to what the model saw.
     names = [name for name, _ in analysis.stages]
-    assert names[0] == "input" and names[-1] == "model input (deskewed)"
+    assert (
+        names[0] == "input"
+        and names[-1] == f"model input ({transform_words(model.input_transform)})"
+    )
     assert all(image.dtype == np.uint8 and image.ndim == 2 for _, image in analysis.stages)
 
 
@@ -274,6 +279,13 @@ def test_blank_or_unreadable_input():
     assert not has_strokes(None)
     assert not has_strokes({"objects": []})
     assert has_strokes({"objects": [{"type": "path"}]})
+
+
+def test_transforms_are_described_in_words():
+    assert transform_words("none") == ""
+    assert transform_words("deskew") == "deskewed"
+    assert transform_words("deskew+soften") == "deskewed, softened"
+    assert transform_words("something-new") == "something-new"
 
 
 def test_reading_is_unsure_below_the_threshold():
@@ -336,4 +348,4 @@ def test_stages_are_one_html_block_with_every_stage():
     block = stages_html(analysis.stages)
     assert block.count("<img ") == len(analysis.stages)
     assert block.count("data:image/png;base64,") == len(analysis.stages)
-    assert "model input (deskewed)" in block and "image-rendering:pixelated" in block
+    assert "model input (" in block and "image-rendering:pixelated" in block
