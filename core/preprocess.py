@@ -67,6 +67,9 @@ DEFAULT_THRESHOLD = 0.1  # automatic contrast threshold on clean images (fractio
 SPECK_FRACTION = 0.02  # components narrower than this fraction of the image side are specks
 KEEP_FRACTION = 0.1  # components with this fraction of the largest one's ink are kept
 DOT_RATIO = 2.5  # ink whose extent is below this many stroke widths is a dot, not a digit
+# Encoded files are opened only in these formats: what people upload, decoded in-process.
+# Pillow would otherwise try some forty, EPS among them (run through Ghostscript if present).
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")  # JPEG covers MPO (phones)
 
 _DECODE_ERRORS = (
     OSError,
@@ -195,7 +198,7 @@ def _decode(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
             _check_size(image.size)  # from the header, before any pixel is decoded
             image = _first_frame(image)
             if image.format == "JPEG" and max(image.size) > 2 * WORK_SIDE:
@@ -211,7 +214,9 @@ def _decode(data: bytes) -> Image.Image:
             f"the image is too large: images over {MAX_PIXELS / 1e6:.0f} megapixels are refused"
         ) from None
     except Image.UnidentifiedImageError:
-        raise ImageError("the data is not an image in a format Pillow can read") from None
+        raise ImageError(
+            "the data is not an image in a supported format (PNG, JPEG, GIF, WebP, BMP, TIFF)"
+        ) from None
     except _DECODE_ERRORS as error:
         raise ImageError(f"the image file is damaged or truncated ({_one_line(error)})") from None
     return image
@@ -302,12 +307,17 @@ def check_array(array: np.ndarray) -> np.ndarray:
     if height == 0 or width == 0:
         raise ImageError(f"the image is empty ({height}x{width} pixels)")
     _check_size((width, height))
+    _check_aspect((width, height))
+    return array
+
+
+def _check_aspect(size: tuple[int, int]) -> None:
+    width, height = size
     if max(height, width) > MAX_ASPECT * min(height, width):
         raise ImageError(
             f"the image is {width}x{height} pixels: an aspect ratio over {MAX_ASPECT}:1 "
             "cannot hold a digit, crop it first"
         )
-    return array
 
 
 def as_float(array: np.ndarray) -> np.ndarray:
@@ -739,6 +749,7 @@ def load(image: object, crop: tuple[float, float, float, float] | None = None) -
         opened = orient(opened)
         if crop is not None and not isinstance(image, np.ndarray):
             opened = opened.crop(crop_box(*opened.size, crop))
+        _check_aspect(opened.size)  # at full size: the message tells the real size
         opened = pil_to_array(opened)
     return as_float(reduce_array(check_array(opened)))
 
