@@ -99,8 +99,10 @@ class Contributions:
     model_input: np.ndarray  # (28, 28) what the model saw, after its input transform
 
 
-def _freeze(array: np.ndarray) -> np.ndarray:
-    array = np.array(array, dtype=np.float32 if array.dtype.kind == "f" else array.dtype)
+def _freeze(array: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """A read-only copy: one model is shared by every session of the app."""
+    with np.errstate(over="ignore"):  # an overflow becomes inf, which the caller refuses
+        array = np.array(array, dtype=dtype)
     array.setflags(write=False)
     return array
 
@@ -126,9 +128,16 @@ class DigitModel:
     """
 
     def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes, card: dict):
-        classes = tuple(int(c) for c in classes)
+        classes_array = np.asarray(classes)
+        if classes_array.ndim != 1 or classes_array.dtype.kind not in "iu":
+            raise ModelError(f"model classes must be a list of integers, got {classes_array!r}")
+        classes = tuple(int(c) for c in classes_array)
         coef = np.asarray(coef)
         intercept = np.asarray(intercept)
+        if coef.dtype.kind not in "fiu" or intercept.dtype.kind not in "fiu":
+            raise ModelError(
+                f"model arrays must be numbers, got {coef.dtype} and {intercept.dtype}"
+            )
         rows = 1 if len(classes) == 2 else len(classes)
         if len(classes) < 2 or len(set(classes)) != len(classes):
             raise ModelError(f"a model needs two or more distinct classes, got {classes}")
@@ -137,17 +146,19 @@ class DigitModel:
                 f"model arrays do not fit {len(classes)} classes: coef {coef.shape}, "
                 f"intercept {intercept.shape}, expected ({rows}, {N_PIXELS}) and ({rows},)"
             )
+        coef, intercept = _freeze(coef), _freeze(intercept)
+        # Checked after the cast to float32, where 1e300 becomes infinite.
         if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
-            raise ModelError("model arrays contain NaN or infinite values")
+            raise ModelError("model arrays contain NaN or infinite values (or overflow float32)")
         transform = card.get("input_transform", "none")
-        if transform not in TRANSFORMS:
+        if not isinstance(transform, str) or transform not in TRANSFORMS:
             raise ModelError(
                 f"model card names unknown input transform {transform!r}; "
                 f"known: {', '.join(TRANSFORMS)}"
             )
-        self.coef_ = _freeze(coef)
-        self.intercept_ = _freeze(intercept)
-        self.classes_ = _freeze(np.array(classes))
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.classes_ = _freeze(np.array(classes), np.int64)
         self.card = {**card, "classes": list(classes), "input_transform": transform}
         self._transform = TRANSFORMS[transform]
 
@@ -348,8 +359,13 @@ def load_model(name_or_path: str | os.PathLike) -> DigitModel:
         raise ModelError(f"model card {card_path} is not valid JSON: {error}") from None
     if not isinstance(card, dict) or "arrays_sha256" not in card:
         raise ModelError(f"{card_path} is not a Digit Lens model card (no arrays_sha256)")
-    npz_path = card_path.with_name(str(card.get("arrays_file", card_path.stem + ".npz")))
-    if npz_path.parent != card_path.parent or not npz_path.is_file():
+    arrays_file = card.get("arrays_file", card_path.stem + ".npz")
+    if not isinstance(arrays_file, str) or Path(arrays_file).name != arrays_file:
+        raise ModelError(
+            f"{card_path.name} names arrays {arrays_file!r}: not a file name beside it"
+        )
+    npz_path = card_path.with_name(arrays_file)
+    if not npz_path.is_file():
         raise ModelError(f"model arrays {npz_path} not found beside {card_path.name}")
     if _sha256(npz_path) != card["arrays_sha256"]:
         raise ModelError(
@@ -357,7 +373,10 @@ def load_model(name_or_path: str | os.PathLike) -> DigitModel:
             "restore it or retrain"
         )
     try:
-        with np.load(npz_path, allow_pickle=False) as arrays:
+        arrays = np.load(npz_path, allow_pickle=False)
+        if not isinstance(arrays, np.lib.npyio.NpzFile):
+            raise ModelError(f"{npz_path} is a single array, not a model's .npz archive")
+        with arrays:
             coef, intercept, classes = arrays["coef"], arrays["intercept"], arrays["classes"]
     except ValueError as error:
         if "pickle" in str(error).lower():
