@@ -81,11 +81,11 @@ JS_ARM = f"""() => {{
         const value = prediction();
         if (value) {{ t.shown = performance.now(); t.value = value; observer.disconnect(); }}
     }};
+    // Event-driven only: twenty pages polling every frame would load the browser.
     const observer = new MutationObserver(check);
     observer.observe(document.body, {{subtree: true, childList: true, characterData: true}});
-    const poll = () => {{ check(); if (t.shown === null) requestAnimationFrame(poll); }};
-    requestAnimationFrame(poll);
 }}"""
+POLL = 100  # ms between checks of Playwright's waits (its default, every frame, costs CPU)
 EXCEPTION = '[data-testid="stException"]'
 ALERT_ERROR = '[data-testid="stAlertContentError"]'
 
@@ -212,7 +212,7 @@ async def canvas_box(page) -> dict:
 
 
 async def wait_idle(page) -> None:
-    await page.wait_for_function(JS_IDLE, timeout=TIMEOUT)
+    await page.wait_for_function(JS_IDLE, timeout=TIMEOUT, polling=POLL)
 
 
 async def page_error(page) -> str | None:
@@ -289,10 +289,12 @@ class Session:
             self.on_draw_page = True
         old = await page.locator(CANVAS).first.element_handle()
         await page.get_by_role("button", name="Clear").click()
-        await page.wait_for_function("(el) => !el.isConnected", arg=old, timeout=TIMEOUT)
+        await page.wait_for_function(
+            "(el) => !el.isConnected", arg=old, timeout=TIMEOUT, polling=POLL
+        )
         await page.locator(CANVAS).first.wait_for(state="visible", timeout=TIMEOUT)
         await wait_idle(page)
-        await page.wait_for_function(f"() => !({JS_PREDICTION})()", timeout=TIMEOUT)
+        await page.wait_for_function(f"() => !({JS_PREDICTION})()", timeout=TIMEOUT, polling=POLL)
 
     async def draw(self, digit: int) -> tuple[str, float]:
         """Clear, draw the digit in one stroke; the Prediction and seconds from mouse-up."""
@@ -313,7 +315,9 @@ class Session:
         for point in points[1:]:
             await page.mouse.move(*point, steps=2)
         await page.mouse.up()
-        await page.wait_for_function("() => window.__load.shown !== null", timeout=TIMEOUT)
+        await page.wait_for_function(
+            "() => window.__load.shown !== null", timeout=TIMEOUT, polling=POLL
+        )
         t = await page.evaluate("window.__load")
         return t["value"], (t["shown"] - t["up"]) / 1000
 
@@ -325,14 +329,14 @@ class Session:
         uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
         await uploader.wait_for(state="attached", timeout=TIMEOUT)
         await wait_idle(page)
-        await page.wait_for_function(f"() => !({JS_PREDICTION})()", timeout=TIMEOUT)
+        await page.wait_for_function(f"() => !({JS_PREDICTION})()", timeout=TIMEOUT, polling=POLL)
         data = photo_png(digit, self.rng)
         name = f"s{self.index}-{self.count}-digit.png"
         start = time.perf_counter()
         await uploader.set_input_files(
             files=[{"name": name, "mimeType": "image/png", "buffer": data}]
         )
-        await page.wait_for_function(f"() => !!({JS_PREDICTION})()", timeout=TIMEOUT, polling=20)
+        await page.wait_for_function(f"() => !!({JS_PREDICTION})()", timeout=TIMEOUT, polling=POLL)
         seconds = time.perf_counter() - start
         return await page.evaluate(JS_PREDICTION), seconds
 
@@ -406,7 +410,9 @@ def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
-    server = start_streamlit(REPO / "app.py", port)
+    # No file watcher: as deployed. With it, an edit to any module while the bench runs
+    # makes Streamlit unload modules under the feet of the sessions' imports.
+    server = start_streamlit(REPO / "app.py", port, "--server.fileWatcherType", "none")
     sampler = MemorySampler(server.pid)
     tally = Tally()
     try:
