@@ -53,6 +53,18 @@ def cache_dir() -> Path:
     return Path(base) / "digit-lens" / "mnist"
 
 
+def user_data_dir() -> Path:
+    """Per-user directory for what the user makes: saved models, saved digits.
+
+    ``DIGIT_LENS_HOME`` if set, else ``$XDG_DATA_HOME/digit-lens`` (default
+    ``~/.local/share/digit-lens``). Not created here: writers create what they need.
+    """
+    if os.environ.get("DIGIT_LENS_HOME"):
+        return Path(os.environ["DIGIT_LENS_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "digit-lens"
+
+
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     """Return the MNIST directory: the argument, else ``MNIST_DIR``, else the cache."""
     if data_dir:
