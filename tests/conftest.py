@@ -13,6 +13,14 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 
 
+@pytest.fixture(autouse=True)
+def user_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test writes its saved models and digits to a fresh directory, never ~."""
+    home = tmp_path_factory.mktemp("digit-lens-home")
+    monkeypatch.setenv("DIGIT_LENS_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """MNIST_DIR if set, else ../shared/data/mnist beside the checkout.

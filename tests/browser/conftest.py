@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -57,7 +58,10 @@ def start_streamlit(script: str | Path, port: int, *extra: str) -> subprocess.Po
         "false",
         *extra,
     ]
-    return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    # The server's saved models and digits go to a fresh directory, never the user's.
+    home = tempfile.mkdtemp(prefix="digit-lens-home-")
+    env = {**os.environ, "DIGIT_LENS_HOME": home}
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_until_up(process: subprocess.Popen, port: int, timeout: float = START_TIMEOUT) -> str:
