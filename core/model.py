@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from core.data import user_data_dir
 from core.errors import ModelError
 from core.transforms import TRANSFORMS
 
@@ -29,6 +30,7 @@ N_PIXELS = SIDE * SIDE
 FORMAT_VERSION = 1
 MANIFEST = "SHA256SUMS"  # beside the shipped models: checksums of every card and array file
 _SHIPPED_NAME = re.compile(r"^(ten-class|binary-(\d)-(\d))$")
+_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def shipped_model_names() -> list[str]:
@@ -218,6 +220,20 @@ class DigitModel:
         """The weights as (k, 28, 28) pictures."""
         return self.coef_.reshape(-1, SIDE, SIDE)
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of what decides every answer: weights, intercepts, classes, input transform.
+
+        Two models with the same fingerprint classify every image alike, so it can
+        key caches of their results (the arrays are read-only, so it is computed once).
+        """
+        if getattr(self, "_fingerprint", None) is None:
+            digest = hashlib.sha256(self.coef_.tobytes())
+            digest.update(self.intercept_.tobytes())
+            digest.update(json.dumps([self.classes_.tolist(), self.input_transform]).encode())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
+
     def save(self, directory: str | os.PathLike, name: str | None = None) -> Path:
         """Write ``<name>.npz`` and ``<name>.json`` into ``directory``.
 
@@ -318,25 +334,83 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
             if int(text[7]) > int(text[9]):
                 raise ModelError(f"model {text!r}: write the smaller digit first, e.g. binary-3-7")
         return MODELS_DIR / f"{text}.json"
+    if _USER_NAME.match(text) and (user_models_dir() / f"{text}.json").is_file():
+        return user_models_dir() / f"{text}.json"
     path = Path(text).expanduser()
     if path.suffix in (".json", ".npz"):
         return path.with_suffix(".json")
     if path.parent == Path(".") and not path.exists():
         raise ModelError(
             f"unknown model {text!r}: use ten-class, binary-A-B with A<B (e.g. binary-3-7), "
-            "or the path of a model written by train"
+            "the name of a saved model, or the path of a model written by train"
         )
     return path.with_suffix(".json")
 
 
+def user_models_dir() -> Path:
+    """Where the user's saved models live: ``models`` in :func:`core.data.user_data_dir`."""
+    return user_data_dir() / "models"
+
+
+def user_model_names() -> list[str]:
+    """Names of the models the user saved with :func:`save_user_model`, sorted."""
+    directory = user_models_dir()
+    if not directory.is_dir():
+        return []
+    return sorted(
+        path.stem
+        for path in directory.glob("*.json")
+        if _USER_NAME.match(path.stem) and path.with_suffix(".npz").is_file()
+    )
+
+
+def save_user_model(model: DigitModel, name: str, overwrite: bool = False) -> Path:
+    """Save a model under a name of the user's, to load later with ``load_model(name)``.
+
+    Parameters
+    ----------
+    model : DigitModel
+    name : str
+        Letters, digits, ``-`` and ``_`` (at most 64, starting with a letter or
+        digit); not the name of a shipped model.
+    overwrite : bool
+        Replace a saved model of the same name; refused otherwise.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the model's ``.json`` card (the ``.npz`` is beside it).
+
+    Raises
+    ------
+    ModelError
+        For a bad or taken name; nothing already saved is touched.
+    """
+    name = str(name).strip()
+    if not _USER_NAME.match(name):
+        raise ModelError(
+            f"model name {name!r} is not allowed: use up to 64 letters, digits, - and _, "
+            "starting with a letter or digit"
+        )
+    if _SHIPPED_NAME.match(name):
+        raise ModelError(f"{name!r} is the name of a shipped model: pick another name")
+    directory = user_models_dir()
+    if not overwrite and (directory / f"{name}.json").exists():
+        raise ModelError(f"a saved model named {name!r} exists: pick another name or overwrite it")
+    # Save a copy, so the caller's model keeps its own card.
+    copy = DigitModel(model.coef_, model.intercept_, model.classes_, dict(model.card))
+    return copy.save(directory, name)
+
+
 def load_model(name_or_path: str | os.PathLike) -> DigitModel:
-    """Load a shipped model by name or a saved model by path.
+    """Load a shipped model or a user's saved model by name, or any model by path.
 
     Parameters
     ----------
     name_or_path : str or path-like
-        ``ten-class``, ``binary-A-B`` (A < B), or the path of a model's
-        ``.json`` card or ``.npz`` arrays (the other file must sit beside it).
+        ``ten-class``, ``binary-A-B`` (A < B), the name of a model saved with
+        :func:`save_user_model`, or the path of a model's ``.json`` card or
+        ``.npz`` arrays (the other file must sit beside it).
 
     Returns
     -------
