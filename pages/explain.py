@@ -18,7 +18,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from core.model import DigitModel, binary_name, load_model
+from core.errors import ModelError
+from core.model import DigitModel, binary_name, load_model, user_model_names, user_models_dir
 from core.preprocess import PreprocessOptions, preprocess
 
 THRESHOLD = 0.6  # below this probability the prediction is shown as unsure
@@ -40,6 +41,14 @@ MAPS_HEIGHT = 340  # px, the weights and contributions figures
 
 # ----------------------------------------------------------------- models
 
+KIND_SAVED = "Saved models"
+KIND_SESSION = "Trained in this session"
+SESSION_MODELS = "session_models"  # session state: {key: DigitModel} of models not shipped
+SESSION_LABELS = "session_model_labels"  # session state: {key: label shown for it}
+SESSION_ACTIVE = "session_model_key"  # session state: the key use_model made active
+PENDING_KIND = "model_kind_pending"  # session state: the picker's kind to show on the next run
+MAX_SESSION_MODELS = 4
+
 
 @st.cache_resource(show_spinner=False)
 def get_model(name: str) -> DigitModel:
@@ -47,13 +56,76 @@ def get_model(name: str) -> DigitModel:
     return load_model(name)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _saved_model(name: str, stamp: tuple[int, int]) -> DigitModel:
+    """A saved model as it is on disk now: ``stamp`` (the card's mtime, inode) keys each version."""
+    return load_model(name)
+
+
+def _register(model: DigitModel, label: str) -> str:
+    """Keep a model that is not shipped in this session; return the key it is known by.
+
+    The key carries the model's fingerprint, so the process-wide caches of
+    analyses and figures, keyed by it, never mix two models that share a label.
+    """
+    key = f"{label}@{model.fingerprint[:16]}"
+    models = st.session_state.setdefault(SESSION_MODELS, {})
+    labels = st.session_state.setdefault(SESSION_LABELS, {})
+    models[key], labels[key] = model, label
+    keep = {key, st.session_state.get(SESSION_ACTIVE), st.session_state.get(MODEL_KEY)}
+    for old in [k for k in models if k not in keep][: max(0, len(models) - MAX_SESSION_MODELS)]:
+        del models[old], labels[old]
+    return key
+
+
+def lookup_model(key: str) -> DigitModel:
+    """The model behind a key from :func:`active_model_name`: this session's, or shipped."""
+    session_model = st.session_state.get(SESSION_MODELS, {}).get(key)
+    return session_model if session_model is not None else get_model(key)
+
+
+def model_label(key: str) -> str:
+    """What to call the model with this key: its shipped name or the label it was given."""
+    return st.session_state.get(SESSION_LABELS, {}).get(key, key)
+
+
+def use_model(model: DigitModel, label: str) -> None:
+    """Make an in-memory model the active model of this session.
+
+    The sidebar shows it as "Trained in this session" and every page uses it,
+    for this session only (session state, never a shared cache). Call it from a
+    widget's callback (``on_click``) so that the sidebar shows it on the run
+    that follows; called in the page's body, follow it with ``st.rerun()``.
+
+    Parameters
+    ----------
+    model : DigitModel
+    label : str
+        Shown in the sidebar, e.g. ``"ten-class, saga, C=1"``.
+    """
+    key = _register(model, label)
+    st.session_state[SESSION_ACTIVE] = key
+    st.session_state[MODEL_KEY] = key
+    st.session_state[PENDING_KIND] = KIND_SESSION
+
+
 def model_sidebar() -> str:
-    """The model picker in the sidebar; stores and returns the active model's name."""
+    """The model picker in the sidebar; stores and returns the active model's key."""
+    saved = user_model_names()
+    session_key = st.session_state.get(SESSION_ACTIVE)
+    if session_key not in st.session_state.get(SESSION_MODELS, {}):
+        session_key = None
+    kinds = [KIND_TEN, KIND_PAIR] + [KIND_SAVED] * bool(saved) + [KIND_SESSION] * bool(session_key)
+    pending = st.session_state.pop(PENDING_KIND, None)
+    if pending in kinds:
+        st.session_state["model_kind"] = pending
+    elif st.session_state.get("model_kind", KIND_TEN) not in kinds:
+        st.session_state["model_kind"] = KIND_TEN
     with st.sidebar:
         st.subheader("Model")
         kind = st.radio(
             "Model",
-            [KIND_TEN, KIND_PAIR],
+            kinds,
             key="model_kind",
             label_visibility="collapsed",
             help="Logistic regression over the 784 pixels: softmax over ten digits, "
@@ -67,17 +139,40 @@ def model_sidebar() -> str:
                 st.session_state["pair_second"] = others[0]
             second = right.selectbox("Second digit", others, index=0, key="pair_second")
             name = binary_name(first, second)
+        elif kind == KIND_SAVED:
+            choice = st.selectbox("Saved model", saved, key="saved_model")
+            name = _pick_saved(choice)
+        elif kind == KIND_SESSION:
+            name = session_key
         else:
             name = TEN_CLASS
-        model = get_model(name)
-        st.caption(model_summary(model))
+        st.caption(model_summary(lookup_model(name), model_label(name)))
     st.session_state[MODEL_KEY] = name
     return name
 
 
+def _pick_saved(name: str) -> str:
+    """Load a saved model (again if its file changed) and return its session key."""
+    try:
+        card = (user_models_dir() / f"{name}.json").stat()
+        model = _saved_model(name, (card.st_mtime_ns, card.st_ino))
+    except (OSError, ModelError) as error:
+        st.error(f"cannot load saved model {name}: {error}", icon=":material/error:")
+        return TEN_CLASS
+    return _register(model, name)
+
+
 def active_model_name() -> str:
-    """The model chosen in the sidebar (ten-class until the sidebar has run)."""
+    """The key of the model chosen in the sidebar (ten-class until the sidebar has run).
+
+    A shipped model's name, or ``label@fingerprint`` for a saved or trained one.
+    """
     return st.session_state.get(MODEL_KEY, TEN_CLASS)
+
+
+def active_model() -> DigitModel:
+    """The model chosen in the sidebar or made active by :func:`use_model`."""
+    return lookup_model(active_model_name())
 
 
 TRANSFORM_WORDS = {"none": "", "deskew": "deskewed", "deskew+soften": "deskewed, softened"}
@@ -88,7 +183,7 @@ def transform_words(transform: str) -> str:
     return TRANSFORM_WORDS.get(transform, transform)
 
 
-def model_summary(model: DigitModel) -> str:
+def model_summary(model: DigitModel, label: str | None = None) -> str:
     """One line about a model: what it tells apart and how well it did on MNIST's test set."""
     card = model.card
     accuracy = card.get("test", {}).get("accuracy")
@@ -96,7 +191,7 @@ def model_summary(model: DigitModel) -> str:
     what = f"{classes[0]} or {classes[1]}" if model.is_binary else "any digit 0-9"
     seen = f", input {how}" if (how := transform_words(model.input_transform)) else ""
     score = f"; {accuracy:.1%} right on MNIST's test digits" if accuracy is not None else ""
-    return f"`{model.name}`: reads {what}{seen}{score}."
+    return f"`{label or model.name}`: reads {what}{seen}{score}."
 
 
 # --------------------------------------------------------------- analysis
@@ -153,7 +248,7 @@ def analyse(
     core.errors.ImageError
         If the bytes are not a readable image (not cached: the next call retries).
     """
-    model = get_model(model_name)
+    model = lookup_model(model_name)
     result = preprocess(data, PreprocessOptions(invert=invert, contrast=contrast, crop=crop))
     contributions = model.contributions(result.pixels)
     how = transform_words(model.input_transform)
@@ -303,7 +398,7 @@ def weights_figure(model_name: str) -> dict:
 
     Shared read-only by every session; Streamlit sends an unchanged chart only once.
     """
-    model = get_model(model_name)
+    model = lookup_model(model_name)
     coefs = model.coefficient_images()
     cells = grid(len(coefs))
     limit = float(np.abs(coefs).max()) or 1.0
@@ -336,7 +431,7 @@ def contributions_figure(analysis: Analysis) -> dict:
     Blue pushes towards the class, red away; hover shows the pixel's value, its
     weight and their product. Kept small: one heatmap trace, float32 arrays.
     """
-    model = get_model(analysis.model_name)
+    model = lookup_model(analysis.model_name)
     k = len(analysis.maps)
     cells = grid(k)
     z = cells.paste(analysis.maps)
