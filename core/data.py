@@ -81,7 +81,7 @@ def _find(directory: Path, stem: str) -> Path:
     raise DataError(f"MNIST file {stem}(.gz) not found in {directory}: {HOW_TO_POINT}")
 
 
-def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
+def read_idx(path: str | os.PathLike, magic: int, max_bytes: int | None = None) -> np.ndarray:
     """Read one IDX file (gzip or raw) of unsigned bytes.
 
     Parameters
@@ -90,6 +90,9 @@ def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
         The file. A ``.gz`` suffix means gzip.
     magic : int
         The expected magic number, ``IMAGE_MAGIC`` or ``LABEL_MAGIC``.
+    max_bytes : int, optional
+        Refuse a file that holds (once decompressed) more than this many bytes:
+        files from users are read with a bound, so a gzip bomb cannot fill memory.
 
     Returns
     -------
@@ -106,9 +109,11 @@ def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
     try:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except (OSError, EOFError) as error:
         raise DataError(f"cannot read MNIST file {path}: {error}") from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise DataError(f"{path} holds more than {max_bytes} bytes: too large to read")
     if len(raw) < 4 or struct.unpack(">I", raw[:4])[0] != magic:
         raise DataError(f"{path} is not an IDX file of the expected kind (wrong magic number)")
     ndim = magic & 0xFF

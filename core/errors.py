@@ -23,3 +23,7 @@ class ModelError(DigitLensError):
 
 class TrainingError(DigitLensError):
     """Training parameters that cannot work together."""
+
+
+class StorageError(DigitLensError):
+    """The saved-digits database cannot be opened, read or written as asked."""
