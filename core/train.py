@@ -204,8 +204,11 @@ def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
     """
     if images.dtype == np.uint8:
         images = images.astype(np.float32) / 255.0
-    predicted = model.predict(images)
-    classes = [int(c) for c in model.classes_]
+    return scores([int(c) for c in model.classes_], labels, model.predict(images))
+
+
+def scores(classes: list[int], labels: np.ndarray, predicted: np.ndarray) -> dict:
+    """The figures of :func:`evaluate` from predictions already made (e.g. cross-validated)."""
     index = {c: i for i, c in enumerate(classes)}
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
     np.add.at(confusion, ([index[int(t)] for t in labels], [index[int(p)] for p in predicted]), 1)
