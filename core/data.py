@@ -202,6 +202,11 @@ def _online(host: str = "www.openml.org", port: int = 443, timeout: float = 3.0)
         return False
 
 
+def can_download() -> bool:
+    """True when OpenML answers, so :func:`download_mnist` can work now (waits 3 s at most)."""
+    return _online()
+
+
 def download_mnist(
     target: str | os.PathLike | None = None,
     progress: Callable[[str, float], None] | None = None,
