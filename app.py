@@ -14,7 +14,9 @@ navigation = st.navigation(
     [
         st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
         st.Page("pages/upload.py", title="Upload a photo", icon=":material/photo_camera:"),
-        # Later: "Model explorer", "Train", "My digits".
+        st.Page("pages/explore.py", title="Model explorer", icon=":material/insights:"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        # Later: "My digits".
     ]
 )
 model_sidebar()

@@ -62,7 +62,7 @@ def _saved_model(name: str, stamp: tuple[int, int]) -> DigitModel:
     return load_model(name)
 
 
-def _register(model: DigitModel, label: str) -> str:
+def remember_model(model: DigitModel, label: str) -> str:
     """Keep a model that is not shipped in this session; return the key it is known by.
 
     The key carries the model's fingerprint, so the process-wide caches of
@@ -103,7 +103,7 @@ def use_model(model: DigitModel, label: str) -> None:
     label : str
         Shown in the sidebar, e.g. ``"ten-class, saga, C=1"``.
     """
-    key = _register(model, label)
+    key = remember_model(model, label)
     st.session_state[SESSION_ACTIVE] = key
     st.session_state[MODEL_KEY] = key
     st.session_state[PENDING_KIND] = KIND_SESSION
@@ -159,7 +159,7 @@ def _pick_saved(name: str) -> str:
     except (OSError, ModelError) as error:
         st.error(f"cannot load saved model {name}: {error}", icon=":material/error:")
         return TEN_CLASS
-    return _register(model, name)
+    return remember_model(model, name)
 
 
 def active_model_name() -> str:
@@ -248,18 +248,41 @@ def analyse(
     core.errors.ImageError
         If the bytes are not a readable image (not cached: the next call retries).
     """
-    model = lookup_model(model_name)
     result = preprocess(data, PreprocessOptions(invert=invert, contrast=contrast, crop=crop))
-    contributions = model.contributions(result.pixels)
+    stages = tuple((stage.name, _square(_as_uint8(stage.image))) for stage in result.stages)
+    return _explain(result.pixels, model_name, stages, result.is_blank)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def analyse_pixels(pixels: np.ndarray, model_name: str, source: str) -> Analysis:
+    """Explain the model's reading of an image already in MNIST format (e.g. a test digit).
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        (28, 28), uint8 as in the MNIST files or float in [0, 1]; no preprocessing.
+    model_name : str
+        A key from :func:`active_model_name`.
+    source : str
+        Caption of the first stage, e.g. ``"MNIST test digit 1234"``.
+    """
+    pixels = np.asarray(pixels)
+    image = pixels.astype(np.float32) / 255.0 if pixels.dtype == np.uint8 else pixels
+    image = np.asarray(image, dtype=np.float32)
+    return _explain(image, model_name, ((source, _as_uint8(image)),), not image.any())
+
+
+def _explain(pixels: np.ndarray, model_name: str, stages: tuple, is_blank: bool) -> Analysis:
+    """The model's reading of a 28×28 image in [0, 1], after the given stages."""
+    model = lookup_model(model_name)
+    contributions = model.contributions(pixels)
     how = transform_words(model.input_transform)
     last = f"model input ({how})" if how else "model input"
-    stages = [(stage.name, _square(_as_uint8(stage.image))) for stage in result.stages]
-    stages.append((last, _as_uint8(contributions.model_input)))
-    probs = model.predict_proba(result.pixels[None])[0]
+    probs = model.predict_proba(pixels[None])[0]
     return Analysis(
         model_name=model_name,
-        is_blank=result.is_blank,
-        stages=tuple(stages),
+        is_blank=is_blank,
+        stages=(*stages, (last, _as_uint8(contributions.model_input))),
         classes=tuple(int(c) for c in model.classes_),
         probs=probs.astype(np.float64),
         maps=np.asarray(contributions.maps, dtype=np.float32),

@@ -198,3 +198,163 @@ def test_misclassified_are_really_misclassified(mnist_test):
     np.testing.assert_array_equal(labels[wrong["index"]], wrong["true"])
     confidence = wrong["probs"].max(axis=1)
     assert (np.diff(confidence) <= 0).all()  # the most confident mistakes first
+
+
+# ------------------------------------------------------------------ pages
+
+EXPLORE, TRAIN = "pages/explore.py", "pages/train.py"
+
+
+def _page(path: str, model_name: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    if model_name is not None:
+        at.session_state["model_name"] = model_name  # as the sidebar's picker sets it
+    at.switch_page(path).run()
+    assert not at.exception
+    return at
+
+
+def _gallery(at: AppTest) -> dict[int, tuple[str, str]]:
+    """MNIST test index -> (true, read as), from the gallery's buttons."""
+    return {
+        int(b.key.removeprefix("ex_open_")): tuple(b.label.split(" → "))
+        for b in at.button
+        if b.key and b.key.startswith("ex_open_")
+    }
+
+
+@pytest.mark.mnist
+@pytest.mark.parametrize("model_name", ["ten-class", "binary-3-7"])
+def test_explorer_gallery_shows_real_mistakes_and_explains_them(
+    mnist_dir, mnist_test, monkeypatch, model_name
+):
+    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
+    model = load_model(model_name)
+    at = _page(EXPLORE, model_name)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == f"{model.card['test']['accuracy']:.2%}"
+    assert len(at.get("plotly_chart")) == 3  # per-class bars, confusion matrix, weights
+    shown = _gallery(at)
+    assert 0 < len(shown) <= 30
+    images = mnist_test.images[list(shown)]
+    predicted = model.predict(images.astype(np.float32) / 255)
+    for (index, (true, said)), answer in zip(shown.items(), predicted, strict=True):
+        assert true != said
+        assert true == str(mnist_test.labels[index])  # the label MNIST gives it
+        assert said == str(answer)  # what the model really answers
+        assert true in [str(c) for c in model.classes_]
+
+    # Filter by true digit and by answer.
+    first = str(model.classes_[0])
+    at.selectbox(key="ex_true").set_value(int(first)).run()
+    assert {true for true, _ in _gallery(at).values()} == {first}
+    at.selectbox(key="ex_true").set_value("any").run()
+    at.selectbox(key="ex_pred").set_value(int(first)).run()
+    assert {said for _, said in _gallery(at).values()} == {first}
+
+    # A digit opens in the explanation view, which reads it as the gallery said.
+    index, (true, said) = next(iter(_gallery(at).items()))
+    at.button(key=f"ex_open_{index}").click().run()
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "Prediction").rstrip("?") == said
+    assert f"Test digit {index}: labelled {true}" in [s.value for s in at.subheader]
+    stages = at.get("html")[0].proto.body
+    assert f"MNIST test digit {index}" in stages and "model input" in stages
+    at.button(key="ex_close").click().run()
+    assert not [m for m in at.metric if m.label == "Prediction"]
+
+
+def test_explorer_without_mnist_shows_the_card_and_how_to_get_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))
+    at = _page(EXPLORE, "binary-0-1")
+    card = load_model("binary-0-1").card
+    assert "MNIST was not found" in at.info[0].value
+    assert "MNIST_DIR" in " ".join(c.value for c in at.caption)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == f"{card['test']['accuracy']:.2%}"
+    assert metrics["Test images"] == f"{card['test']['n']:,}"
+    assert len(at.get("plotly_chart")) == 3
+    assert not _gallery(at)
+
+
+def test_train_page_offers_only_valid_combinations(mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
+    at = _page(TRAIN)
+    assert at.selectbox(key="tr_solver").options == [
+        s for s, penalties in SOLVER_PENALTIES.items() if "l2" in penalties and s != "liblinear"
+    ]
+    at.radio(key="tr_penalty").set_value("l1").run()
+    assert at.selectbox(key="tr_solver").options == ["saga"]  # liblinear: two classes only
+    assert at.selectbox(key="tr_solver").value == "saga"
+    at.radio(key="tr_task").set_value("binary").run()
+    assert at.selectbox(key="tr_solver").options == ["saga", "liblinear"]
+    at.radio(key="tr_penalty").set_value("elasticnet").run()
+    assert at.slider(key="tr_l1_ratio").label == "L1 ratio"
+    at.radio(key="tr_penalty").set_value("none").run()
+    assert at.select_slider(key="tr_C").disabled  # no penalty: C means nothing
+    assert "liblinear" not in at.selectbox(key="tr_solver").options
+    # Every control has a plain sentence beside it.
+    assert len(at.caption) >= 12
+    # A preset sets every control; touching one makes the settings your own.
+    at.selectbox(key="tr_preset").set_value("L1, C=1, saga (sparser weights)").run()
+    assert (at.radio(key="tr_penalty").value, at.selectbox(key="tr_solver").value) == ("l1", "saga")
+    assert at.select_slider(key="tr_train_size").value == 7_500
+    assert at.radio(key="tr_task").value == "ten-class"
+    at.number_input(key="tr_seed").set_value(3).run()
+    assert at.selectbox(key="tr_preset").value == "(my own settings)"
+    assert not at.exception
+
+
+@pytest.mark.mnist
+def test_train_page_trains_compares_uses_and_saves(mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
+    at = _page(TRAIN)
+    at.selectbox(key="tr_preset").set_value("3 vs 7").run()
+    at.select_slider(key="tr_train_size").set_value(5_000).run()
+    at.button(key="tr_train").click().run()
+    job = at.session_state["train_job"]
+    assert job.wait(120) and job.error is None
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.markdown if m.value.startswith("**")] == [
+        "**Yours**",
+        "**Shipped binary-3-7**",
+    ]
+    yours = at.table[0].value
+    accuracy = yours.loc[yours[""] == "Test accuracy", "value"].item()
+    assert float(accuracy.rstrip("%")) >= 98.0  # 3 vs 7 from 5,000 images
+    assert (
+        yours.loc[yours[""] == "Training images", "value"].item()
+        == f"{job.model.card['train_images']:,}"
+    )
+
+    at.button(key="tr_use").click().run()
+    assert at.session_state["model_name"].startswith("binary-3-7 (lbfgs")
+    assert at.session_state["session_model_key"] == at.session_state["model_name"]
+
+    at.text_input(key="tr_save_name").input("ten class").run()
+    at.button(key="tr_save").click().run()
+    assert "not allowed" in at.error[0].value
+    at.text_input(key="tr_save_name").input("my-3v7").run()
+    at.button(key="tr_save").click().run()
+    assert "Saved as `my-3v7`" in at.success[0].value
+    assert load_model("my-3v7").fingerprint == job.model.fingerprint
+    at.button(key="tr_save").click().run()
+    assert "exists" in at.error[0].value  # not overwritten unless asked
+
+
+@pytest.mark.mnist
+def test_train_page_cancel(mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
+    at = _page(TRAIN)
+    at.select_slider(key="tr_tol").set_value(1e-6).run()
+    at.number_input(key="tr_max_iter").set_value(5_000).run()
+    at.button(key="tr_train").click().run()
+    assert at.button(key="tr_train").disabled  # one job at a time
+    assert at.get("progress")  # the bar with elapsed time
+    at.button(key="tr_cancel").click().run()
+    job = at.session_state["train_job"]
+    assert job.wait(60) and job.cancelled
+    at.run()
+    assert "Training cancelled" in at.warning[0].value
+    assert not at.button(key="tr_train").disabled
