@@ -35,17 +35,18 @@ import numpy as np
 from core.data import Split
 from core.errors import TrainingError
 from core.model import DigitModel, binary_name
-from core.train import Cancelled, TrainConfig, evaluate, make_estimator, scores, task_data
+from core.train import (
+    Cancelled,
+    TrainConfig,
+    evaluate,
+    make_estimator,
+    scores,
+    task_config,
+    task_data,
+)
 from core.transforms import TRANSFORMS
 
 MIN_SAVED = 10  # fewer saved digits cannot be split into folds that say anything
-
-
-def model_task(model: DigitModel) -> TrainConfig:
-    """The task a model solves (ten-class, a binary pair, one digit against the rest)."""
-    task = model.card.get("task", "binary" if model.is_binary else "ten-class")
-    digits = tuple(int(c) for c in model.classes_ if c >= 0) if task != "ten-class" else ()
-    return TrainConfig(task=task, digits=digits)
 
 
 def evaluate_saved(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict | None:
@@ -59,7 +60,7 @@ def evaluate_saved(model: DigitModel, images: np.ndarray, labels: np.ndarray) ->
         As :func:`core.train.evaluate`, or None when no saved digit is of the
         model's classes.
     """
-    chosen, targets = task_data(model_task(model), np.asarray(images), np.asarray(labels))
+    chosen, targets = task_data(task_config(model), np.asarray(images), np.asarray(labels))
     if not len(targets):
         return None
     return evaluate(model, chosen, targets)
@@ -136,7 +137,7 @@ def mnist_sample(
         float32 (n, 784) after the base model's input transform, and int64 targets.
     """
     chosen = np.sort(np.random.default_rng(seed).permutation(len(split.labels))[:size])
-    images, targets = task_data(model_task(base), split.images[chosen], split.labels[chosen])
+    images, targets = task_data(task_config(base), split.images[chosen], split.labels[chosen])
     seen = TRANSFORMS[base.input_transform](images)
     return seen.reshape(len(seen), -1), targets
 
@@ -241,7 +242,7 @@ def adapt(
     config = config or AdaptConfig()
     report = progress or (lambda message, fraction: None)
     started = time.perf_counter()
-    task = model_task(base)
+    task = task_config(base)
     chosen, targets = task_data(task, np.asarray(images), np.asarray(labels))
     check_config(config, len(targets))
     seen = base.transform(chosen).reshape(len(chosen), -1)

@@ -12,7 +12,6 @@ from core.adapt import (
     evaluate_saved,
     meaningful_pairs,
     mnist_sample,
-    model_task,
 )
 from core.errors import TrainingError
 from core.model import load_model
@@ -43,7 +42,6 @@ def test_saved_digits_are_measured_per_model(personal):
     result = evaluate_saved(pair, images, labels)
     assert result["n"] == 20 and result["classes"] == [3, 8]
     assert evaluate_saved(pair, images[labels == 1], labels[labels == 1]) is None
-    assert model_task(pair).digits == (3, 8) and model_task(TEN).task == "ten-class"
 
 
 def test_meaningful_pairs_need_both_digits_saved():
