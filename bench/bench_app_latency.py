@@ -16,7 +16,8 @@ of the last stroke to
 The canvas waits ~200 ms after a stroke before it sends the drawing; that floor
 is in both apps. Prints medians, p95 and the full / bare ratios, plus the time
 from navigation to a canvas ready to draw on (first session after server start,
-then a warm one). Prints figures, asserts nothing. Needs /usr/bin/chromium.
+then a warm one; the browser itself is started and warmed on a blank page
+first). Prints figures, asserts nothing. Needs /usr/bin/chromium.
 """
 
 from __future__ import annotations
@@ -139,6 +140,11 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
             )
+            # Warm the browser process itself first (a user's browser is already running),
+            # so that the app measured first does not pay for Chromium's own start-up.
+            warm = browser.new_context()
+            warm.new_page().goto("about:blank")
+            warm.close()
             for name, url in urls.items():
                 loads[name] = []
                 for _ in range(2):  # the first session after start, then a warm one
