@@ -12,12 +12,14 @@ import io
 import json
 import shutil
 import struct
+import tomllib
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageFile
+from streamlit.testing.v1 import AppTest
 
 from core import model as model_module
 from core.cli import main
@@ -29,6 +31,7 @@ from tests.strokes import DIGIT_STROKES, render_strokes
 SEVEN = DIGIT_STROKES[7][0]
 THREE = DIGIT_STROKES[3][0]
 ONE = DIGIT_STROKES[1][0]
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 NOT_SUPPORTED = "not an image in a supported format"
 
 
@@ -224,6 +227,31 @@ def test_command_line_reads_the_good_files_and_reports_the_bad_ones(files, capsy
             assert record["blank"] is (record["label"] is None), name
 
 
+def test_upload_page_answers_every_file_in_one_line_and_keeps_running(files, ten_class):
+    """The same files uploaded one after another into one session of the app."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    for name in CASES:
+        # The uploader takes image extensions only: the SVG comes renamed, as a stranger would.
+        upload = name if name.endswith((".png", ".jpg", ".gif")) else f"{name}.png"
+        at.file_uploader[0].set_value((upload, CASES[name][0], "image/png")).run()
+        assert not at.exception, name
+        shown = [m.value for m in at.metric if m.label == "Prediction"]
+        if name in ERRORS:
+            assert [e.value for e in at.error] == [f"{upload}: {_message(files[name])}"], name
+            assert not shown, name
+        elif (label := expected_label(ten_class, name, files)) is None:
+            assert not at.error and len(at.warning) == 1 and not shown, name
+        else:
+            assert not at.error and [value.rstrip("?") for value in shown] == [str(label)], name
+
+
+def _message(path: Path) -> str:
+    with pytest.raises(ImageError) as caught:
+        preprocess(path)
+    return str(caught.value)
+
+
 # ---------------------------------------------------------------- the shipped model
 
 
@@ -312,3 +340,17 @@ def test_tampered_model_is_refused_with_one_line_model_error(model_copy, tamper)
     with pytest.raises(ModelError) as caught:
         load_model(model_copy)
     assert "\n" not in str(caught.value)
+
+
+# ---------------------------------------------------------------- the server's settings
+
+
+def test_streamlit_config_is_deliberate():
+    """Offline, XSRF-protected, headless, and uploads capped at a photo's size."""
+    with open(Path(APP).parent / ".streamlit" / "config.toml", "rb") as handle:
+        config = tomllib.load(handle)
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["headless"] is True
+    assert 1 <= config["server"]["maxUploadSize"] <= 20  # MB: a phone photo, not a video
+    assert config["client"]["showErrorDetails"] != "full"  # no tracebacks for strangers
