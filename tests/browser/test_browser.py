@@ -91,6 +91,19 @@ def test_canvas_toolbar_undo_and_reset_are_visible(page):
     assert len(visible) >= 3, "the canvas toolbar (undo, redo, reset) should be visible"
 
 
+def test_undo_takes_back_the_last_stroke_and_redo_restores_it(page):
+    fresh_canvas(page)
+    draw(page, [line((0.5, 0.05), (0.5, 0.95))])
+    wait_prediction(page, "1")
+    undo = page.get_by_role("button", name="Undo", exact=True)
+    undo.click()  # the only stroke: back to an empty canvas and the hint
+    page.get_by_text(HINT).wait_for(timeout=10_000)
+    wait_idle(page)
+    assert prediction(page) is None
+    page.get_by_role("button", name="Redo", exact=True).click()
+    assert wait_prediction(page, "1") == "1"
+
+
 def test_hover_on_a_map_shows_pixel_weight_and_contribution(page, screenshots):
     fresh_canvas(page)
     draw(page, DIGIT_STROKES[7][0])
