@@ -16,7 +16,7 @@ navigation = st.navigation(
         st.Page("pages/upload.py", title="Upload a photo", icon=":material/photo_camera:"),
         st.Page("pages/explore.py", title="Model explorer", icon=":material/insights:"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-        # Later: "My digits".
+        st.Page("pages/my_digits.py", title="My digits", icon=":material/folder_special:"),
     ]
 )
 model_sidebar()

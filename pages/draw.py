@@ -7,6 +7,7 @@ from pages.explain import (
     HINT_DRAW,
     active_model_name,
     analyse,
+    feedback_buttons,
     has_strokes,
     show_explanation,
     show_prediction,
@@ -48,6 +49,7 @@ with right:
         )
     else:
         show_prediction(analysis)
+        feedback_buttons(analysis, image)
 
 if analysis is not None and not analysis.is_blank:
     show_explanation(analysis)

@@ -10,6 +10,7 @@ figures with ``st.cache_data`` / ``st.cache_resource``.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from core.errors import ModelError
+from core.errors import DigitLensError, ModelError
 from core.model import DigitModel, binary_name, load_model, user_model_names, user_models_dir
 from core.preprocess import PreprocessOptions, preprocess
+from core.storage import DigitStore, default_db_path
 
 THRESHOLD = 0.6  # below this probability the prediction is shown as unsure
 SIDE = 28
@@ -615,3 +617,92 @@ def show_explanation(analysis: Analysis) -> None:
         + ("sigmoid(logit) gives P." if binary else "softmax of the logits gives P.")
     )
     st.table(logit_rows(analysis), hide_index=True, width="content")
+
+
+# --------------------------------------------------------------- saving digits
+
+SAVED_INPUTS = "saved_inputs"  # session state: {digest of an input: id of its saved digit}
+FEEDBACK_NOTE = "feedback_note"  # session state: (kind, text) to show after a save
+FEEDBACK_PICK = "feedback_label"  # the "It was a" pills
+MAX_RAW_BYTES = 10_000_000  # larger inputs are saved without their raw file (the 28×28 is kept)
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(path: str) -> DigitStore:
+    """The saved-digits database at ``path``, checked and migrated once per process.
+
+    Shared by every session: each operation opens its own SQLite connection.
+    """
+    return DigitStore(path)
+
+
+def digit_store() -> DigitStore:
+    """This user's saved-digits database (``DIGIT_LENS_DB`` or the per-user data dir)."""
+    return get_store(str(default_db_path()))
+
+
+def mnist_image(analysis: Analysis) -> np.ndarray:
+    """The 28×28 MNIST-format image (uint8) that preprocessing made and the model was given.
+
+    It is the stage before the last: the last is the model's own input transform.
+    """
+    return analysis.stages[-2][1]
+
+
+def save_feedback(analysis: Analysis, raw: bytes, label: int) -> None:
+    """Save the input with its true label (a callback); the same input again is relabelled."""
+    pixels = mnist_image(analysis)
+    digest = hashlib.blake2b(raw + pixels.tobytes(), digest_size=16).hexdigest()
+    saved = st.session_state.setdefault(SAVED_INPUTS, {})
+    try:
+        store = digit_store()
+        if digest in saved and store.relabel([saved[digest]], label):
+            note = f"Saved #{saved[digest]} again, now as a {label}."
+        else:
+            saved[digest] = store.add(
+                label,
+                pixels,
+                raw=raw if len(raw) <= MAX_RAW_BYTES else None,
+                predicted=analysis.predicted,
+                model=model_label(analysis.model_name),
+            )
+            note = f"Saved as a {label} (#{saved[digest]}): see My digits."
+        st.session_state[FEEDBACK_NOTE] = ("success", note)
+    except DigitLensError as error:
+        st.session_state[FEEDBACK_NOTE] = ("error", f"Not saved: {error}")
+
+
+def _save_picked(analysis: Analysis, raw: bytes) -> None:
+    label = st.session_state.get(FEEDBACK_PICK)
+    st.session_state[FEEDBACK_PICK] = None  # ready for the next digit
+    if label is not None:
+        save_feedback(analysis, raw, int(label))
+
+
+def feedback_buttons(analysis: Analysis, raw: bytes) -> None:
+    """Buttons "Correct" and "It was a …": save the input with its true label to My digits.
+
+    Two light widgets; nothing is read or written until one is pressed (callbacks).
+    """
+    kind, note = st.session_state.pop(FEEDBACK_NOTE, (None, None))
+    correct, other = st.columns([1, 3], vertical_alignment="bottom")
+    correct.button(
+        "Correct",
+        icon=":material/check:",
+        on_click=save_feedback,
+        args=(analysis, raw, analysis.predicted),
+        key="feedback_correct",
+        help="Save this digit, labelled as read, to My digits.",
+    )
+    other.pills(
+        "It was a",
+        range(10),
+        key=FEEDBACK_PICK,
+        on_change=_save_picked,
+        args=(analysis, raw),
+        help="Save this digit with its true label to My digits.",
+    )
+    if kind == "error":
+        st.error(note, icon=":material/error:")
+    elif note:
+        st.caption(note)

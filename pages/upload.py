@@ -3,7 +3,13 @@
 import streamlit as st
 
 from core.errors import ImageError
-from pages.explain import active_model_name, analyse, show_explanation, show_prediction
+from pages.explain import (
+    active_model_name,
+    analyse,
+    feedback_buttons,
+    show_explanation,
+    show_prediction,
+)
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 INK_CHOICES = {
@@ -80,6 +86,7 @@ with right:
                 )
             else:
                 show_prediction(analysis)
+                feedback_buttons(analysis, photo.getvalue())
 
 if analysis is not None:
     show_explanation(analysis)

@@ -1,0 +1,384 @@
+"""My digits: the digits you saved, how every model reads them, and a model adapted to them.
+
+Digits are saved from the Draw and Upload pages ("Correct" / "It was a …") into
+one SQLite file (:mod:`core.storage`); adapting is :func:`core.adapt.adapt`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import streamlit as st
+
+from core.adapt import AdaptConfig, Adapted, adapt, evaluate_saved, meaningful_pairs, mnist_sample
+from core.data import resolve_data_dir
+from core.errors import DigitLensError
+from core.model import DigitModel, load_model, save_user_model, user_model_names
+from core.storage import DigitStore, SavedDigit, export_zip, import_zip
+from pages.explain import (
+    TEN_CLASS,
+    active_model_name,
+    digit_store,
+    get_model,
+    lookup_model,
+    model_label,
+    stages_html,
+    use_model,
+)
+from pages.mnist_data import how_to_get_mnist, load_mnist, mnist
+
+NOTE = "my_digits_note"  # session state: (kind, text) to show on the next run
+ADAPTED = "my_digits_adapted"  # session state: this session's last Adapted result
+UPLOADS = "my_digits_uploads"  # session state: bumped to empty the import uploader
+PLAIN = {"displayModeBar": False}
+
+
+def say(kind: str, text: str) -> None:
+    """Keep a message for the next run (callbacks cannot draw in place)."""
+    st.session_state[NOTE] = (kind, text)
+
+
+def show_note() -> None:
+    kind, text = st.session_state.pop(NOTE, (None, None))
+    if kind == "error":
+        st.error(text, icon=":material/error:")
+    elif text:
+        st.success(text, icon=":material/check:")
+
+
+# ------------------------------------------------------------------ digits
+
+
+def caption(digit: SavedDigit) -> str:
+    """Under each thumbnail: its id, and what the model read if it was wrong."""
+    wrong = digit.predicted is not None and digit.predicted != digit.label
+    return f"#{digit.id}" + (f" read {digit.predicted}" if wrong else "")
+
+
+def relabel_chosen(store: DigitStore) -> None:
+    ids, label = st.session_state.get("chosen_digits", []), st.session_state.get("new_label")
+    try:
+        changed = store.relabel(ids, label)
+    except DigitLensError as error:
+        say("error", str(error))
+        return
+    say("success", f"Relabelled {changed} digit{'s' * (changed != 1)} as {label}.")
+    st.session_state["chosen_digits"] = []
+
+
+def delete_chosen(store: DigitStore) -> None:
+    ids = st.session_state.get("chosen_digits", [])
+    try:
+        deleted = store.delete(ids)
+    except DigitLensError as error:
+        say("error", str(error))
+        return
+    say("success", f"Deleted {deleted} digit{'s' * (deleted != 1)}.")
+    st.session_state["chosen_digits"] = []
+
+
+def digits_tab(store: DigitStore, saved: list[SavedDigit]) -> None:
+    by_label = {label: [d for d in saved if d.label == label] for label in range(10)}
+    for label, digits in by_label.items():
+        if digits:
+            st.markdown(f"**{label}** · {len(digits)} saved")
+            st.html(stages_html(tuple((caption(d), d.pixels) for d in digits)))
+    st.divider()
+    st.markdown("**Change**")
+    chosen, new_label = st.columns([3, 1], vertical_alignment="bottom")
+    chosen.multiselect(
+        "Digits",
+        [d.id for d in saved],
+        format_func=lambda i: f"#{i}",
+        key="chosen_digits",
+        placeholder="pick by number (#)",
+    )
+    new_label.selectbox("New label", range(10), key="new_label")
+    relabel, delete = st.columns(2)
+    nothing = not st.session_state.get("chosen_digits")
+    relabel.button(
+        "Relabel", on_click=relabel_chosen, args=(store,), disabled=nothing, width="stretch"
+    )
+    delete.button(
+        "Delete",
+        on_click=delete_chosen,
+        args=(store,),
+        disabled=nothing,
+        icon=":material/delete:",
+        width="stretch",
+    )
+
+
+# ---------------------------------------------------------------- accuracy
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring every model on your digits…")
+def shipped_scores(images: np.ndarray, labels: np.ndarray) -> dict[str, dict]:
+    """Each shipped model that can be measured on these digits: ten-class, pairs of saved digits."""
+    names = [TEN_CLASS, *meaningful_pairs(labels)]
+    return {name: evaluate_saved(get_model(name), images, labels) for name in names}
+
+
+def other_models() -> dict[str, DigitModel]:
+    """The user's saved models and this session's active model, if not shipped."""
+    models = {}
+    for name in user_model_names():
+        try:
+            models[name] = load_model(name)
+        except DigitLensError as error:
+            st.caption(f"Saved model {name} cannot be loaded: {error}")
+    key = active_model_name()
+    if "@" in key:  # a model trained or adapted in this session, or a saved one
+        models.setdefault(model_label(key), lookup_model(key))
+    return models
+
+
+def score_rows(scores: dict[str, dict | None]) -> list[dict]:
+    """The accuracy table: one row a model."""
+    return [
+        {"model": name, "accuracy": f"{s['accuracy']:.1%}", "digits": s["n"]}
+        for name, s in scores.items()
+        if s is not None
+    ]
+
+
+def confusion_figure(result: dict) -> dict:
+    """Counts of true (rows) against read (columns) labels."""
+    names = [str(c) for c in result["classes"]]
+    counts = np.asarray(result["confusion"])
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": counts.tolist(),
+                "x": names,
+                "y": names,
+                "text": [[str(v) if v else "" for v in row] for row in counts],
+                "texttemplate": "%{text}",
+                "colorscale": "Blues",
+                "showscale": False,
+                "hovertemplate": "true %{y}, read as %{x}: %{z}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "height": 380 if len(names) > 2 else 220,
+            "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+            "xaxis": {"type": "category", "title": {"text": "read as"}, "side": "top"},
+            "yaxis": {"type": "category", "title": {"text": "true"}, "autorange": "reversed"},
+        },
+    }
+
+
+def accuracy_tab(images: np.ndarray, labels: np.ndarray) -> None:
+    scores = dict(shipped_scores(images, labels))
+    for name, model in other_models().items():
+        scores[name] = evaluate_saved(model, images, labels)
+    st.caption(
+        "Each model on the saved digits it can read: ten-class on all of them, a pair on "
+        "those of its two digits (pairs of digits you saved), then your saved models."
+    )
+    st.dataframe(score_rows(scores), hide_index=True, key="scores_table")
+    shown = [name for name, s in scores.items() if s is not None]
+    name = st.selectbox("Confusion matrix of", shown, key="confusion_model")
+    st.plotly_chart(confusion_figure(scores[name]), config=PLAIN, key="confusion")
+
+
+# ------------------------------------------------------------------- adapt
+
+
+@st.cache_resource(max_entries=2, show_spinner="Preparing the MNIST sample…")
+def prepared_sample(
+    directory: str, base_name: str, size: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The MNIST sample as the base model sees it, shared read-only by every session."""
+    train, _ = load_mnist(directory)
+    x, y = mnist_sample(train, get_model(base_name), size, seed)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+def run_adapt(base_name: str, images: np.ndarray, labels: np.ndarray, config: AdaptConfig):
+    splits = mnist()
+    if splits is None:
+        how_to_get_mnist("Adapting trains on MNIST plus your digits.")
+        return
+    bar = st.progress(0.0, text="starting")
+    try:
+        sample = prepared_sample(str(resolve_data_dir()), base_name, config.mnist_size, config.seed)
+        result = adapt(
+            get_model(base_name),
+            images,
+            labels,
+            sample,
+            splits[1],
+            config,
+            progress=lambda text, fraction: bar.progress(fraction, text=text),
+        )
+    except DigitLensError as error:
+        bar.empty()
+        st.error(str(error), icon=":material/error:")
+        return
+    bar.empty()
+    st.session_state[ADAPTED] = result
+
+
+def save_adapted(result: Adapted) -> None:
+    name = st.session_state.get("adapted_name", "").strip()
+    try:
+        path = save_user_model(result.model, name)
+    except DigitLensError as error:
+        say("error", f"Not saved: {error}")
+        return
+    say("success", f"Saved as {name} ({path.parent}); pick it under Saved models.")
+
+
+def show_adapted(result: Adapted) -> None:
+    """Both models side by side: on your held-out digits, and on MNIST's test set."""
+    yours = st.columns(2)
+    yours[0].metric(
+        f"{result.base_name} on your digits",
+        f"{result.base_saved['accuracy']:.1%}",
+        help=f"All {result.n_saved} of your digits; it never trained on them.",
+    )
+    gain = result.adapted_saved["accuracy"] - result.base_saved["accuracy"]
+    yours[1].metric(
+        "Adapted, on your digits it did not train on",
+        f"{result.adapted_saved['accuracy']:.1%}",
+        delta=f"{gain:+.1%}",
+        help=f"{result.folds}-fold cross-validation: each digit read by a model adapted "
+        "without it.",
+    )
+    if result.base_mnist is not None:
+        tests = st.columns(2)
+        tests[0].metric(
+            f"{result.base_name} on MNIST's test set", f"{result.base_mnist['accuracy']:.2%}"
+        )
+        loss = result.adapted_mnist["accuracy"] - result.base_mnist["accuracy"]
+        tests[1].metric(
+            "Adapted, on MNIST's test set",
+            f"{result.adapted_mnist['accuracy']:.2%}",
+            delta=f"{loss:+.2%}",
+        )
+    st.caption(
+        f"{result.n_saved} saved digits, {result.folds} folds; adapted in {result.seconds:.0f} s. "
+        "The model you can use or save below was adapted on all of them."
+    )
+    label = f"{result.base_name} adapted to my digits"
+    use, name, save = st.columns([2, 2, 1], vertical_alignment="bottom")
+    use.button(
+        "Use it",
+        on_click=use_model,
+        args=(result.model, label),
+        icon=":material/play_arrow:",
+        help="Make it this session's model on every page.",
+    )
+    name.text_input("Name", value="my-hand", key="adapted_name", max_chars=64)
+    save.button("Save", on_click=save_adapted, args=(result,), icon=":material/save:")
+
+
+def adapt_tab(images: np.ndarray, labels: np.ndarray) -> None:
+    st.caption(
+        "Retrain on a sample of MNIST plus your digits, starting from the shipped model. "
+        "Your digits are split into folds; each fold is read by a model adapted on the "
+        "others, so the figure below is for digits the model did not train on."
+    )
+    bases = [TEN_CLASS, *meaningful_pairs(labels)]
+    base_name = st.selectbox("Start from", bases, key="adapt_base")
+    weight, size, folds = st.columns(3)
+    weight.slider(
+        "Weight of one of your digits",
+        1,
+        100,
+        10,
+        key="adapt_weight",
+        help="How many MNIST digits each of yours counts for.",
+    )
+    size.select_slider(
+        "MNIST digits mixed in", [2_000, 5_000, 10_000, 20_000], 10_000, key="adapt_size"
+    )
+    folds.select_slider("Folds", [2, 3, 5, 10], 5, key="adapt_folds")
+    if st.button("Adapt", type="primary", icon=":material/tune:", key="adapt"):
+        config = AdaptConfig(
+            weight=float(st.session_state["adapt_weight"]),
+            mnist_size=int(st.session_state["adapt_size"]),
+            folds=int(st.session_state["adapt_folds"]),
+        )
+        run_adapt(base_name, images, labels, config)
+    result = st.session_state.get(ADAPTED)
+    if result is not None:
+        show_adapted(result)
+
+
+# ---------------------------------------------------------- export, import
+
+
+def import_uploaded(store: DigitStore) -> None:
+    key = f"import_file_{st.session_state.get(UPLOADS, 0)}"
+    upload = st.session_state.get(key)
+    if upload is None:
+        return
+    try:
+        ids = import_zip(store, upload.getvalue())
+    except DigitLensError as error:
+        say("error", f"{upload.name}: {error}")
+        return
+    say("success", f"Imported {len(ids)} digits from {upload.name}.")
+    st.session_state[UPLOADS] = st.session_state.get(UPLOADS, 0) + 1
+
+
+def files_tab(store: DigitStore, count: int) -> None:
+    st.caption(
+        "MNIST's own format: images and labels as IDX files (gzip) plus a CSV with each "
+        "digit's id, label, what the model read, the model and the time, in one zip."
+    )
+    st.download_button(
+        f"Download all {count} digits",
+        data=functools.partial(export_zip, store),
+        file_name="my-digits.zip",
+        mime="application/zip",
+        on_click="ignore",
+        icon=":material/download:",
+        disabled=count == 0,
+    )
+    st.file_uploader(
+        "Import digits (a zip downloaded here)",
+        type=["zip"],
+        key=f"import_file_{st.session_state.get(UPLOADS, 0)}",
+    )
+    st.button("Import", on_click=import_uploaded, args=(store,), icon=":material/upload:")
+
+
+# -------------------------------------------------------------------- page
+
+st.markdown("#### My digits")
+try:
+    store = digit_store()
+    saved = store.digits()
+except DigitLensError as error:
+    st.error(str(error), icon=":material/error:")
+    st.stop()
+show_note()
+if saved:
+    st.caption(f"{len(saved)} digits saved in `{store.path}`.")
+else:
+    st.info(
+        "No digits saved yet: draw or upload one, then press Correct, or pick what it "
+        "was under It was a. Or import digits below.",
+        icon=":material/info:",
+    )
+images = np.stack([d.pixels for d in saved]) if saved else np.zeros((0, 28, 28), np.uint8)
+labels = np.array([d.label for d in saved], np.uint8)
+tabs = st.tabs(["Digits", "Accuracy", "Adapt", "Export and import"])
+with tabs[0]:
+    if saved:
+        digits_tab(store, saved)
+with tabs[1]:
+    if saved:
+        accuracy_tab(images, labels)
+with tabs[2]:
+    if saved:
+        adapt_tab(images, labels)
+with tabs[3]:
+    files_tab(store, len(saved))

@@ -1,0 +1,140 @@
+"""Saving digits from a prediction, and the My digits page, without a browser (AppTest)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from core.preprocess import preprocess
+from core.storage import CSV_FILE, DigitStore, default_db_path, export_zip, mnist_pixels
+from pages.explain import analyse, mnist_image
+from tests.personal import personal_set
+from tests.test_app import canvas_png
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _predicted_then_feedback(data: bytes):
+    from pages.explain import analyse, feedback_buttons, show_prediction
+
+    analysis = analyse(data, "ten-class", invert=True)
+    show_prediction(analysis)
+    feedback_buttons(analysis, data)
+
+
+def test_mnist_image_is_what_preprocessing_made():
+    data = canvas_png(5)
+    analysis = analyse(data, "ten-class", invert=True)
+    expected = mnist_pixels(preprocess(data).pixels)
+    np.testing.assert_array_equal(mnist_image(analysis), expected)
+
+
+def test_correct_then_it_was_a_saves_one_digit_and_relabels_it():
+    data = canvas_png(7)
+    at = AppTest.from_function(_predicted_then_feedback, args=(data,), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert not default_db_path().exists()  # nothing is opened until a button is pressed
+    at.button(key="feedback_correct").click().run()
+    assert not at.exception
+    store = DigitStore()
+    (saved,) = store.digits()
+    assert (saved.label, saved.predicted, saved.model) == (7, 7, "ten-class")
+    assert store.raw(saved.id) == data
+    np.testing.assert_array_equal(saved.pixels, mnist_pixels(preprocess(data).pixels))
+    assert any(f"Saved as a 7 (#{saved.id})" in c.value for c in at.caption)
+
+    # The same drawing said to be another digit: the saved one is relabelled, not doubled.
+    at.pills(key="feedback_label").set_value(1).run()
+    assert not at.exception
+    (relabelled,) = store.digits()
+    assert (relabelled.id, relabelled.label, relabelled.predicted) == (saved.id, 1, 7)
+    assert at.pills(key="feedback_label").value is None  # ready for the next digit
+    assert any("now as a 1" in c.value for c in at.caption)
+
+
+def _fill(n: int = 30) -> DigitStore:
+    store = DigitStore()
+    store.add_many(
+        (label, mnist_pixels(preprocess(data).pixels), data, None, "ten-class", None)
+        for data, label in personal_set(n)
+    )
+    return store
+
+
+def _my_digits() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/my_digits.py").run()
+    assert not at.exception
+    return at
+
+
+def test_my_digits_page_when_empty_says_how_to_save():
+    at = _my_digits()
+    assert "No digits saved yet" in at.info[0].value
+    assert at.get("download_button")  # import is offered even now
+
+
+def test_my_digits_page_shows_digits_by_label_relabels_and_deletes():
+    store = _fill(30)
+    at = _my_digits()
+    assert any("30 digits saved" in c.value for c in at.caption)
+    headings = [m.value for m in at.markdown if "saved" in m.value]
+    assert headings == [f"**{d}** · 3 saved" for d in range(10)]
+    galleries = at.get("html")
+    assert sum(block.proto.body.count("<img ") for block in galleries) == 30
+
+    first, second = (d.id for d in store.digits()[:2])
+    at.multiselect(key="chosen_digits").set_value([first, second]).run()
+    at.selectbox(key="new_label").set_value(9).run()
+    at.button[[b.label for b in at.button].index("Relabel")].click().run()
+    assert not at.exception
+    assert [at.success[0].value] == ["Relabelled 2 digits as 9."]
+    assert store.counts()[9] == 5
+    at.multiselect(key="chosen_digits").set_value([first]).run()
+    at.button[[b.label for b in at.button].index("Delete")].click().run()
+    assert not at.exception
+    assert len(store) == 29 and first not in {d.id for d in store.digits()}
+
+
+def test_my_digits_page_measures_every_model_on_the_saved_digits():
+    store = _fill(20)
+    at = _my_digits()
+    table = at.dataframe[0].value
+    assert table["model"].tolist()[:2] == ["ten-class", "binary-0-1"]
+    assert len(table) == 1 + 45  # ten-class and every pair: every digit was saved
+    ten = table.set_index("model").loc["ten-class"]
+    assert ten["digits"] == 20 and ten["accuracy"].endswith("%")
+    _, images, labels = store.arrays()
+    from core.model import load_model
+
+    right = np.mean(load_model("ten-class").predict(images.astype(np.float32) / 255) == labels)
+    assert ten["accuracy"] == f"{right:.1%}"
+    assert at.selectbox(key="confusion_model").value == "ten-class"
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_my_digits_page_imports_an_export_and_refuses_a_bad_file():
+    source = DigitStore(default_db_path().with_name("other.sqlite3"))
+    source.add_many([(3, np.full((28, 28), 200, np.uint8)), (4, np.zeros((28, 28), np.uint8))])
+    archive = export_zip(source)
+    at = _my_digits()
+    uploader = at.get("file_uploader")[0]
+    uploader.upload("broken.zip", b"not a zip", "application/zip").run()
+    at.button[[b.label for b in at.button].index("Import")].click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("broken.zip: not a readable zip")
+    assert len(DigitStore()) == 0
+
+    at.get("file_uploader")[0].upload("mine.zip", archive, "application/zip").run()
+    at.button[[b.label for b in at.button].index("Import")].click().run()
+    assert not at.exception
+    assert at.success[0].value == "Imported 2 digits from mine.zip."
+    assert DigitStore().counts()[3] == 1
+    with zipfile.ZipFile(io.BytesIO(export_zip(DigitStore()))) as zipped:
+        assert zipped.read(CSV_FILE).decode().count("\n") == 3
