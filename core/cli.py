@@ -1,4 +1,4 @@
-"""The command line: classify files, train, evaluate, fetch MNIST.
+"""The command line: classify files, train, evaluate, fetch MNIST, export and import saved digits.
 
 Every failure a user can cause ends in one line on stderr and exit status 1
 (2 for a malformed command), never a traceback.
@@ -11,14 +11,25 @@ import json
 import re
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
+from core.adapt import evaluate_saved
 from core.data import download_mnist, load_split
-from core.errors import DigitLensError
+from core.errors import DigitLensError, StorageError
 from core.model import DigitModel, load_model, shipped_model_names, write_manifest
 from core.preprocess import preprocess
-from core.train import PENALTIES, SOLVER_PENALTIES, TrainConfig, evaluate, task_data, train
+from core.storage import DigitStore, export_dir, export_zip, import_path
+from core.train import (
+    PENALTIES,
+    SOLVER_PENALTIES,
+    TrainConfig,
+    evaluate,
+    task_config,
+    task_data,
+    train,
+)
 
 _BINARY = re.compile(r"^binary-(\d)-(\d)$")
 _REST = re.compile(r"^(\d)-vs-rest$")
@@ -99,18 +110,47 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     model: DigitModel = load_model(args.model)
-    split = load_split("test", args.data_dir)
-    task = model.card.get("task", "ten-class")
-    digits = tuple(int(c) for c in model.classes_ if c >= 0) if task != "ten-class" else ()
-    config = TrainConfig(task=task, digits=digits)
-    images, labels = task_data(config, split.images, split.labels)
-    result = evaluate(model, images, labels)
+    if args.on == "mine":
+        store = DigitStore(args.db)
+        _, images, labels = store.arrays()
+        result = evaluate_saved(model, images, labels)
+        if result is None:
+            raise StorageError(
+                f"no saved digits that {model.name} can read in {store.path}: save some in the "
+                "app (Correct / It was a) or import an export"
+            )
+        where = f"saved digits ({store.path})"
+    else:
+        split = load_split("test", args.data_dir)
+        images, labels = task_data(task_config(model), split.images, split.labels)
+        result = evaluate(model, images, labels)
+        where = "MNIST test images"
     if args.json:
-        print(json.dumps({"model": model.name, **result}))
+        print(json.dumps({"model": model.name, "on": args.on, **result}))
         return 0
-    print(f"{model.name}: accuracy {result['accuracy']:.2%} on {result['n']} MNIST test images")
+    print(f"{model.name}: accuracy {result['accuracy']:.2%} on {result['n']} {where}")
     for label, accuracy in result["per_class_accuracy"].items():
-        print(f"  {label:>3}: {accuracy:.2%}")
+        print(f"  {label:>3}: " + ("no digits" if accuracy is None else f"{accuracy:.2%}"))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    store = DigitStore(args.db)
+    target = Path(args.out)
+    if target.suffix == ".zip":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(export_zip(store))
+        written = [target]
+    else:
+        written = export_dir(store, target)
+    print(f"exported {len(store)} digits from {store.path} to {', '.join(map(str, written))}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    store = DigitStore(args.db)
+    ids = import_path(store, args.source)
+    print(f"imported {len(ids)} digits into {store.path} (now {len(store)})")
     return 0
 
 
@@ -139,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.set_defaults(run=_classify)
 
     data_help = "MNIST directory (default: $MNIST_DIR, else the download cache)"
+    db_help = "saved-digits database (default: $DIGIT_LENS_DB, else digits.sqlite3 in the data dir)"
     trainer = commands.add_parser(
         "train",
         help="train a model on MNIST",
@@ -160,12 +201,40 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.set_defaults(run=_train)
 
     evaluator = commands.add_parser(
-        "evaluate", help="measure a model on MNIST's test set", description="Evaluate a model."
+        "evaluate",
+        help="measure a model on MNIST's test set or your saved digits",
+        description="Evaluate a model.",
     )
     evaluator.add_argument("--model", default="ten-class", help="model name or path")
     evaluator.add_argument("--data-dir", help=data_help)
     evaluator.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluator.add_argument(
+        "--on",
+        choices=["mnist", "mine"],
+        default="mnist",
+        help="MNIST's test set (default) or your saved digits (a pair: those of its digits)",
+    )
+    evaluator.add_argument("--db", help=db_help)
     evaluator.set_defaults(run=_evaluate)
+
+    exporter = commands.add_parser(
+        "export",
+        help="write your saved digits as MNIST IDX (gzip) + CSV",
+        description="Write the saved digits as images-idx3-ubyte.gz, labels-idx1-ubyte.gz and "
+        "digits.csv (id,label,predicted,model,time) into a directory, or a .zip of them.",
+    )
+    exporter.add_argument("out", metavar="OUT", help="a directory, or a file ending in .zip")
+    exporter.add_argument("--db", help=db_help)
+    exporter.set_defaults(run=_export)
+
+    importer = commands.add_parser(
+        "import",
+        help="add digits from an export (directory or .zip)",
+        description="Check an export (directory or .zip) and add all its digits, or none.",
+    )
+    importer.add_argument("source", metavar="SOURCE", help="an export directory or .zip")
+    importer.add_argument("--db", help=db_help)
+    importer.set_defaults(run=_import)
 
     download = commands.add_parser(
         "download-mnist",
