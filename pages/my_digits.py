@@ -32,6 +32,7 @@ NOTE = "my_digits_note"  # session state: (kind, text) to show on the next run
 ADAPTED = "my_digits_adapted"  # session state: this session's last Adapted result
 UPLOADS = "my_digits_uploads"  # session state: bumped to empty the import uploader
 PLAIN = {"displayModeBar": False}
+GALLERY_MAX = 120  # thumbnails shown per label
 
 
 def say(kind: str, text: str) -> None:
@@ -83,7 +84,10 @@ def digits_tab(store: DigitStore, saved: list[SavedDigit]) -> None:
     for label, digits in by_label.items():
         if digits:
             st.markdown(f"**{label}** · {len(digits)} saved")
-            st.html(stages_html(tuple((caption(d), d.pixels) for d in digits)))
+            shown = digits[-GALLERY_MAX:]  # the newest: a page of thousands would crawl
+            st.html(stages_html(tuple((caption(d), d.pixels) for d in shown)))
+            if len(digits) > len(shown):
+                st.caption(f"and {len(digits) - len(shown)} older ones (export to see all)")
     st.divider()
     st.markdown("**Change**")
     chosen, new_label = st.columns([3, 1], vertical_alignment="bottom")

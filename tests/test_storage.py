@@ -317,3 +317,27 @@ def test_mnist_pixels_rounds_floats_and_keeps_uint8():
     assert out.dtype == np.uint8 and out[0, 0] == 0 and out[-1, -1] == 255
     np.testing.assert_array_equal(mnist_pixels(out), out)
     assert mnist_pixels(out.ravel()).shape == (28, 28)
+
+
+def test_processes_saving_at_once_lose_nothing(tmp_path):
+    """The app and a command line import, say: separate processes share the file too."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.sqlite3"
+    DigitStore(path)
+    script = (
+        "import sys, numpy as np\n"
+        "from core.storage import DigitStore\n"
+        "store = DigitStore(sys.argv[1])\n"
+        "for i in range(100):\n"
+        "    store.add(i % 10, np.full((28, 28), int(sys.argv[2]), np.uint8))\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    workers = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), str(n)], cwd=repo)
+        for n in range(3)
+    ]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0]
+    _, images, _ = DigitStore(path).arrays()
+    assert np.bincount(images[:, 0, 0]).tolist() == [100, 100, 100]
