@@ -8,8 +8,10 @@ its coefficients can be shown as 28×28 pictures of what it actually saw.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
 SIDE = 28
@@ -26,24 +28,40 @@ _MOMENT_BASIS = np.stack(
 )
 
 
-def _bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Sample each image at its own (rows, cols) grid, zero outside the frame."""
+def _shear_sample(images: np.ndarray, rows: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Bilinear samples of each image on a horizontally sheared grid, zero outside the frame.
+
+    Output pixel (r, c) of image n samples the input at row ``rows[n, r]`` and
+    column ``c + shifts[n, r]``. In a shear the row sampled and the column shift
+    are the same all along an output row, so the vertical interpolation is one
+    gather of whole rows and the horizontal one a gather of one window per row:
+    a few times faster than sampling every pixel on its own.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        float32 (n, 28, 28).
+    rows, shifts : numpy.ndarray
+        (n, 28) each, in pixels.
+    """
     n = len(images)
-    # A zero border one pixel wide makes every out-of-frame sample read zero.
+    # A zero border one pixel wide makes every out-of-frame row read zero.
     side = SIDE + 2
     padded = np.zeros((n, side, side), dtype=np.float32)
     padded[:, 1:-1, 1:-1] = images
     rows = np.clip(rows + 1, 0, side - 1.001)
-    cols = np.clip(cols + 1, 0, side - 1.001)
     top = rows.astype(np.intp)
-    left = cols.astype(np.intp)
-    fr = (rows - top).astype(np.float32)
-    fc = (cols - left).astype(np.float32)
-    index = (np.arange(n, dtype=np.intp) * side * side)[:, None, None] + top * side + left
-    flat = padded.ravel()
-    upper = flat[index] * (1 - fc) + flat[index + 1] * fc
-    lower = flat[index + side] * (1 - fc) + flat[index + side + 1] * fc
-    return upper * (1 - fr) + lower * fr
+    fr = (rows - top).astype(np.float32)[:, :, None]
+    which = np.arange(n, dtype=np.intp)[:, None]
+    # Zero margins wide enough that any window of a shift of less than a frame stays inside.
+    margin = side
+    wide = np.zeros((n, SIDE, side + 2 * margin), dtype=np.float32)
+    wide[:, :, margin : margin + side] = padded[which, top] * (1 - fr) + padded[which, top + 1] * fr
+    start = np.floor(shifts + 1)
+    fc = (shifts + 1 - start).astype(np.float32)[:, :, None]
+    start = np.clip(start.astype(np.intp) + margin, 0, wide.shape[2] - SIDE - 1)
+    windows = sliding_window_view(wide, SIDE + 1, axis=2)[which, np.arange(SIDE), start]
+    return windows[..., :-1] * (1 - fc) + windows[..., 1:] * fc
 
 
 def deskew(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
@@ -67,8 +85,7 @@ def deskew(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
     images = np.asarray(images, dtype=np.float32)
     out = np.empty_like(images)
     centre = SIDE / 2.0 - 0.5
-    r_out = (_ROWS - centre)[None]
-    c_out = (_COLS - centre)[None]
+    r_line = np.arange(SIDE) - centre
     for start in range(0, len(images), chunk):
         batch = images[start : start + chunk]
         # Raw moments by one matrix product: sums of 1, r, c, r*r, r*c per image.
@@ -82,13 +99,27 @@ def deskew(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
         covariance = moments[:, 4] / total - row_mean * col_mean
         alpha = np.where(row_var > 1e-6, covariance / np.maximum(row_var, 1e-6), 0.0)
         # Output pixel (r, c), taken about the frame's centre, samples the input
-        # at (r, c + alpha * r) about the centre of mass.
-        rows = r_out + row_mean[:, None, None]
-        cols = c_out + alpha[:, None, None] * r_out + col_mean[:, None, None]
-        result = _bilinear(batch, rows, cols)
+        # at (r, c + alpha * r) about the centre of mass: a shift per output row.
+        rows = r_line[None, :] + row_mean[:, None]
+        shifts = alpha[:, None] * r_line[None, :] + (col_mean - centre)[:, None]
+        result = _shear_sample(batch, rows, shifts)
         result[blank] = batch[blank]
         out[start : start + chunk] = result
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+@lru_cache(maxsize=8)
+def _blur_matrix(sigma: float) -> np.ndarray:
+    """The Gaussian blur of a 28-pixel line as a matrix: ``G @ line`` is the blurred line.
+
+    Column j is the blur of a unit impulse at j (scipy's own kernel, zero outside
+    the frame), so ``G @ image @ G.T`` is ``gaussian_filter(image, sigma, mode="constant")``
+    done by two small matrix products: ten times faster on a batch than the filter.
+    """
+    matrix = ndimage.gaussian_filter1d(np.eye(SIDE), sigma, axis=0, mode="constant")
+    matrix = matrix.astype(np.float32)
+    matrix.setflags(write=False)
+    return matrix
 
 
 def soften(images: np.ndarray, sigma: float = 0.7) -> np.ndarray:
@@ -110,10 +141,10 @@ def soften(images: np.ndarray, sigma: float = 0.7) -> np.ndarray:
     numpy.ndarray
         float32 (n, 28, 28) in [0, 1].
     """
-    blurred = ndimage.gaussian_filter(
-        np.asarray(images, dtype=np.float32), sigma=(0, sigma, sigma), mode="constant"
-    )
-    return np.sqrt(np.clip(blurred, 0.0, 1.0))
+    blur = _blur_matrix(float(sigma))
+    blurred = np.matmul(np.matmul(blur, np.asarray(images, dtype=np.float32)), blur.T)
+    np.clip(blurred, 0.0, 1.0, out=blurred)
+    return np.sqrt(blurred, out=blurred)
 
 
 def deskew_soften(images: np.ndarray) -> np.ndarray:
