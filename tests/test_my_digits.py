@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.preprocess import preprocess
@@ -138,3 +139,32 @@ def test_my_digits_page_imports_an_export_and_refuses_a_bad_file():
     assert DigitStore().counts()[3] == 1
     with zipfile.ZipFile(io.BytesIO(export_zip(DigitStore()))) as zipped:
         assert zipped.read(CSV_FILE).decode().count("\n") == 3
+
+
+@pytest.mark.mnist
+def test_adapt_tab_shows_shipped_and_adapted_figures_then_uses_the_model(mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
+    _fill(100)
+    at = _my_digits()
+    at.select_slider(key="adapt_size").set_value(2_000)
+    at.button(key="adapt").click().run(timeout=180)
+    assert not at.exception and not at.error
+    metrics = {m.label: m for m in at.metric}
+    shipped = metrics["ten-class on your digits"]
+    adapted = metrics["Adapted, on your digits it did not train on"]
+    assert float(adapted.value.rstrip("%")) >= float(shipped.value.rstrip("%"))
+    assert "ten-class on MNIST's test set" in metrics and "Adapted, on MNIST's test set" in metrics
+    assert any("100 saved digits, 5 folds" in c.value for c in at.caption)
+
+    at.button[[b.label for b in at.button].index("Use it")].click().run()
+    assert not at.exception
+    assert at.session_state["model_name"].startswith("ten-class adapted to my digits@")
+    at.text_input(key="adapted_name").set_value("my-hand").run()
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Saved as my-hand")
+    from core.model import user_model_names
+
+    assert user_model_names() == ["my-hand"]
+    # The saved model is measured beside the shipped ones.
+    assert "my-hand" in at.dataframe[0].value["model"].tolist()
