@@ -185,12 +185,18 @@ def transform_words(transform: str) -> str:
     return TRANSFORM_WORDS.get(transform, transform)
 
 
+def class_names(model: DigitModel) -> list[str]:
+    """How to call each class: its digit, or "not d" for the rest of a one-vs-rest model."""
+    names = model.card.get("class_names", {})
+    return [str(names.get(str(int(c)), int(c))) for c in model.classes_]
+
+
 def model_summary(model: DigitModel, label: str | None = None) -> str:
     """One line about a model: what it tells apart and how well it did on MNIST's test set."""
     card = model.card
     accuracy = card.get("test", {}).get("accuracy")
-    classes = [int(c) for c in model.classes_]
-    what = f"{classes[0]} or {classes[1]}" if model.is_binary else "any digit 0-9"
+    names = class_names(model)
+    what = f"{names[0]} or {names[1]}" if model.is_binary else "any digit 0-9"
     seen = f", input {how}" if (how := transform_words(model.input_transform)) else ""
     score = f"; {accuracy:.1%} right on MNIST's test digits" if accuracy is not None else ""
     return f"`{label or model.name}`: reads {what}{seen}{score}."
@@ -213,10 +219,16 @@ class Analysis:
     logits: np.ndarray  # (k,)
     scored: tuple[int, ...]  # the class each map row scores
     model_input: np.ndarray  # (28, 28) float32
+    names: tuple[str, ...] = ()  # what to call each class ("not 2" for the rest); () = digits
 
     @property
     def predicted(self) -> int:
         return self.classes[int(np.argmax(self.probs))]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Each class as the user reads it: the digit, or "not 2" for the rest of a 2."""
+        return self.names or tuple(str(c) for c in self.classes)
 
 
 def _as_uint8(image: np.ndarray) -> np.ndarray:
@@ -292,10 +304,11 @@ def _explain(pixels: np.ndarray, model_name: str, stages: tuple, is_blank: bool)
         logits=np.asarray(contributions.logits, dtype=np.float64),
         scored=contributions.classes,
         model_input=np.asarray(contributions.model_input, dtype=np.float32),
+        names=tuple(class_names(model)),
     )
 
 
-def reading(classes: tuple[int, ...], probs: np.ndarray) -> tuple[str, str]:
+def reading(classes: tuple, probs: np.ndarray) -> tuple[str, str]:
     """The Prediction metric's value and the line under it.
 
     ``("7", "93% sure")``, or below :data:`THRESHOLD` ``("7?", "not sure: 7 or 9")``.
@@ -311,7 +324,7 @@ def reading(classes: tuple[int, ...], probs: np.ndarray) -> tuple[str, str]:
 # ---------------------------------------------------------------- figures
 
 
-def probability_figure(classes: tuple[int, ...], probs: np.ndarray) -> dict:
+def probability_figure(classes: tuple, probs: np.ndarray) -> dict:
     """Bars of every class's probability, the predicted one highlighted."""
     best = int(np.argmax(probs))
     colours = [HIGHLIGHT if i == best else MUTED for i in range(len(classes))]
@@ -412,7 +425,7 @@ def _labels(cells: _Grid, texts: list[str], strong: int | None = None) -> list[d
 
 def _class_labels(model: DigitModel) -> list[str]:
     if model.is_binary:
-        a, b = (int(c) for c in model.classes_)
+        a, b = class_names(model)
         return [f"← towards {a} | towards {b} →"]
     return [str(int(c)) for c in model.classes_]
 
@@ -428,7 +441,7 @@ def weights_figure(model_name: str) -> dict:
     cells = grid(len(coefs))
     limit = float(np.abs(coefs).max()) or 1.0
     if model.is_binary:
-        a, b = (int(c) for c in model.classes_)
+        a, b = class_names(model)
         hover = f"weight %{{z:.3f}} (+ towards {b}, − towards {a})"
     else:
         hover = "weight %{z:.3f}"
@@ -469,7 +482,7 @@ def contributions_figure(analysis: Analysis) -> dict:
     )
     limit = float(np.abs(analysis.maps).max()) or 1.0
     if model.is_binary:
-        a, b = analysis.classes
+        a, b = analysis.labels
         what = f"contribution %{{z:.3f}} (+ towards {b}, − towards {a})"
         strong = None
     else:
@@ -512,10 +525,10 @@ def logit_rows(analysis: Analysis) -> list[dict[str, str]]:
     """The small table: intercept + sum of contributions = logit, per scored class."""
     rows = []
     binary = len(analysis.classes) == 2
-    for i, digit in enumerate(analysis.scored):
+    for i, digit in enumerate(analysis.labels[1:] if binary else analysis.labels):
         total = float(analysis.maps[i].sum(dtype=np.float64))
         row = {
-            "digit": f"{digit} vs {analysis.classes[0]}" if binary else str(digit),
+            "digit": f"{digit} vs {analysis.labels[0]}" if binary else digit,
             "intercept": f"{analysis.intercepts[i]:+.2f}",
             "Σ pixel × weight": f"{total:+.2f}",
             "logit": f"{analysis.logits[i]:+.2f}",
@@ -541,7 +554,7 @@ HINT_DRAW = "Draw a digit in the black box: the prediction appears after every s
 
 def show_prediction(analysis: Analysis) -> None:
     """The Prediction metric, the unsure note and the probability bars."""
-    value, note = reading(analysis.classes, analysis.probs)
+    value, note = reading(analysis.labels, analysis.probs)
     st.metric(
         "Prediction",
         value,
@@ -549,12 +562,12 @@ def show_prediction(analysis: Analysis) -> None:
     )
     st.caption(note)
     if len(analysis.classes) == 2:
-        a, b = analysis.classes
+        a, b = analysis.labels
         st.caption(
             f"This model only knows {a} and {b}: whatever you show it, it answers one of the two."
         )
     st.plotly_chart(
-        probability_figure(analysis.classes, analysis.probs),
+        probability_figure(analysis.labels, analysis.probs),
         config={"displayModeBar": False},
         key="probabilities",
     )
@@ -591,7 +604,7 @@ def show_explanation(analysis: Analysis) -> None:
     binary = len(analysis.classes) == 2
     config = {"displayModeBar": False}
     if binary:
-        a, b = analysis.classes
+        a, b = analysis.labels
         st.caption(
             f"Left: the model's weight for each pixel. Right: your pixels × those weights. "
             f"Blue pushes towards {b}, red towards {a}; the sum decides. "

@@ -12,10 +12,11 @@ import streamlit as st
 
 from core.data import resolve_data_dir
 from core.model import DigitModel
-from core.train import REST, evaluate, misclassified, task_config, task_data, task_indices
+from core.train import evaluate, misclassified, task_config, task_data, task_indices
 from pages.explain import (
     active_model_name,
     analyse_pixels,
+    class_names,
     grid,
     lookup_model,
     model_label,
@@ -32,12 +33,6 @@ PAGE = 30  # gallery digits shown at a time
 OPEN = "explore_digit"  # session state: the MNIST test index opened in the explanation view
 SHOWN = "explore_shown"  # session state: how many gallery digits are shown
 PLAIN = {"displayModeBar": False}
-
-
-def class_names(model: DigitModel) -> list[str]:
-    """How to call each class: the digit, or "not d" for the rest of a one-vs-rest model."""
-    names = model.card.get("class_names", {})
-    return [names.get(str(int(c)), "rest" if c == REST else str(int(c))) for c in model.classes_]
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring on MNIST's test set…")

@@ -358,3 +358,33 @@ def test_train_page_cancel(mnist_dir, monkeypatch):
     at.run()
     assert "Training cancelled" in at.warning[0].value
     assert not at.button(key="tr_train").disabled
+
+
+def _one_vs_rest_view(data: bytes):
+    import streamlit as st
+
+    from core.model import DigitModel, load_model
+    from core.train import REST
+    from pages.explain import analyse, show_prediction, use_model
+
+    # The 2-vs-7 weights, relabelled as "2 against the rest": enough to check the names.
+    pair = load_model("binary-2-7")
+    rest = DigitModel(
+        -pair.coef_,
+        -pair.intercept_,
+        (REST, 2),
+        {"task": "one-vs-rest", "class_names": {str(REST): "not 2"}},
+    )
+    if "session_model_key" not in st.session_state:
+        use_model(rest, "2 against the rest")
+    show_prediction(analyse(data, st.session_state["model_name"], invert=True))
+
+
+def test_one_vs_rest_models_name_the_rest():
+    at = AppTest.from_function(_one_vs_rest_view, args=(canvas_png(7),), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "not 2"
+    assert "only knows not 2 and 2" in " ".join(c.value for c in at.caption)
+    bars = at.get("plotly_chart")[0].proto.spec
+    assert '"not 2"' in bars
