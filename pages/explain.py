@@ -676,7 +676,7 @@ def save_feedback(analysis: Analysis, raw: bytes, label: int) -> None:
                 label,
                 pixels,
                 raw=raw if len(raw) <= MAX_RAW_BYTES else None,
-                predicted=analysis.predicted,
+                predicted=analysis.predicted if analysis.predicted >= 0 else None,
                 model=model_label(analysis.model_name),
             )
             note = f"Saved as a {label} (#{saved[digest]}): see My digits."
@@ -705,6 +705,7 @@ def feedback_buttons(analysis: Analysis, raw: bytes) -> None:
         on_click=save_feedback,
         args=(analysis, raw, analysis.predicted),
         key="feedback_correct",
+        disabled=analysis.predicted < 0,  # "not 3" is no label: say which digit under It was a
         help="Save this digit, labelled as read, to My digits.",
     )
     other.pills(

