@@ -698,8 +698,7 @@ def feedback_buttons(analysis: Analysis, raw: bytes) -> None:
     Two light widgets; nothing is read or written until one is pressed (callbacks).
     """
     kind, note = st.session_state.pop(FEEDBACK_NOTE, (None, None))
-    correct, other = st.columns([1, 3], vertical_alignment="bottom")
-    correct.button(
+    st.button(
         "Correct",
         icon=":material/check:",
         on_click=save_feedback,
@@ -708,7 +707,7 @@ def feedback_buttons(analysis: Analysis, raw: bytes) -> None:
         disabled=analysis.predicted < 0,  # "not 3" is no label: say which digit under It was a
         help="Save this digit, labelled as read, to My digits.",
     )
-    other.pills(
+    st.pills(
         "It was a",
         range(10),
         key=FEEDBACK_PICK,

@@ -365,7 +365,7 @@ except DigitLensError as error:
     st.stop()
 show_note()
 if saved:
-    st.caption(f"{len(saved)} digits saved in `{store.path}`.")
+    st.caption(f"{len(saved)} digit{'s' * (len(saved) != 1)} saved in `{store.path}`.")
 else:
     st.info(
         "No digits saved yet: draw or upload one, then press Correct, or pick what it "

@@ -1,0 +1,46 @@
+"""Draw a digit, say what it really was, and find it on the My digits page (Chromium)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.helpers import draw, open_app, wait_idle, wait_prediction, wait_rendered
+from tests.strokes import DIGIT_STROKES
+
+pytestmark = pytest.mark.browser
+
+TALL = {"width": 1280, "height": 2100}
+
+
+def test_draw_correct_the_label_and_find_it_on_my_digits(browser, app_url, screenshots):
+    context = browser.new_context(viewport=TALL)
+    page = context.new_page()
+    try:
+        open_app(page, app_url)
+        draw(page, DIGIT_STROKES[7][0])
+        assert wait_prediction(page, "7") == "7"
+        wait_idle(page)
+        # The model read a 7; say it was a 4 (a deliberate correction, to find it by).
+        pills = page.get_by_role("radiogroup", name="It was a")
+        pills.get_by_role("radio", name="4", exact=True).click()
+        page.get_by_text("Saved as a 4 (#").wait_for(timeout=10_000)
+        saved = page.get_by_text("Saved as a 4 (#").inner_text()
+        number = saved.split("(#", 1)[1].split(")", 1)[0]
+        wait_rendered(page)
+        page.screenshot(path=str(screenshots / "my-digits-saved.png"))
+
+        page.get_by_role("link", name="My digits").click()
+        page.get_by_text("4 · 1 saved").wait_for(timeout=15_000)
+        thumbnail = page.locator(f'img[alt="#{number} read 7"]')
+        thumbnail.wait_for(timeout=10_000)
+        assert thumbnail.is_visible()
+        assert not page.get_by_text("7 · ").count(), "the digit was saved as a 4, not a 7"
+        wait_rendered(page)
+        page.screenshot(path=str(screenshots / "my-digits-page.png"))
+
+        page.get_by_role("tab", name="Accuracy").click()
+        page.locator(".stPlotlyChart .main-svg").first.wait_for(timeout=15_000)
+        wait_rendered(page)
+        page.screenshot(path=str(screenshots / "my-digits-accuracy.png"))
+    finally:
+        context.close()
