@@ -75,7 +75,7 @@ def test_adapted_model_reads_held_out_saved_digits_at_least_as_well(
     personal, mnist_train, mnist_test
 ):
     images, labels = personal
-    config = AdaptConfig(mnist_size=3_000)
+    config = AdaptConfig(mnist_size=2_000)
     steps = []
     result = adapt(
         TEN,

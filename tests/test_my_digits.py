@@ -168,3 +168,18 @@ def test_adapt_tab_shows_shipped_and_adapted_figures_then_uses_the_model(mnist_d
     assert user_model_names() == ["my-hand"]
     # The saved model is measured beside the shipped ones.
     assert "my-hand" in at.dataframe[0].value["model"].tolist()
+
+
+def test_upload_page_saves_the_uploaded_file_with_its_label():
+    from tests.test_app import photo
+
+    data = photo(2)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader[0].set_value(("two.png", data, "image/png")).run()
+    at.button(key="feedback_correct").click().run()
+    assert not at.exception
+    store = DigitStore()
+    (saved,) = store.digits()
+    assert (saved.label, saved.predicted) == (2, 2)
+    assert store.raw(saved.id) == data  # the file as uploaded
