@@ -711,6 +711,7 @@ def feedback_buttons(analysis: Analysis, raw: bytes) -> None:
         "It was a",
         range(10),
         key=FEEDBACK_PICK,
+        wrap=True,  # all ten reachable on a phone, not scrolled out of view
         on_change=_save_picked,
         args=(analysis, raw),
         help="Save this digit with its true label to My digits.",
