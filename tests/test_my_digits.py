@@ -183,3 +183,23 @@ def test_upload_page_saves_the_uploaded_file_with_its_label():
     (saved,) = store.digits()
     assert (saved.label, saved.predicted) == (2, 2)
     assert store.raw(saved.id) == data  # the file as uploaded
+
+
+def test_a_corrupt_database_is_one_line_on_the_page_and_left_untouched():
+    path = default_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database at all\n" * 64)
+    before = path.read_bytes()
+    at = _my_digits()
+    assert not at.exception
+    (error,) = at.error
+    assert "not a SQLite database" in error.value and "\n" not in error.value
+    # Saving from a prediction says so too, and writes nothing.
+    at = AppTest.from_function(
+        _predicted_then_feedback, args=(canvas_png(3),), default_timeout=TIMEOUT
+    ).run()
+    at.button(key="feedback_correct").click().run()
+    assert not at.exception
+    message = at.error[0].value
+    assert message.startswith("Not saved: ") and "not a SQLite database" in message
+    assert path.read_bytes() == before

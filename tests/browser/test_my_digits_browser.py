@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
+from core.storage import CSV_FILE, IMAGES_FILE, LABELS_FILE
 from tests.browser.helpers import draw, open_app, wait_idle, wait_prediction, wait_rendered
 from tests.strokes import DIGIT_STROKES
 
@@ -37,6 +40,17 @@ def test_draw_correct_the_label_and_find_it_on_my_digits(browser, app_url, scree
         assert not page.get_by_text("7 · ").count(), "the digit was saved as a 4, not a 7"
         wait_rendered(page)
         page.screenshot(path=str(screenshots / "my-digits-page.png"))
+
+        # The download is the export: MNIST IDX + CSV in a zip, the 4 in it.
+        page.get_by_role("tab", name="Export and import").click()
+        with page.expect_download(timeout=15_000) as download:
+            page.get_by_role("button", name="Download all").click()
+        archive = download.value.path()
+        with zipfile.ZipFile(archive) as zipped:
+            assert sorted(zipped.namelist()) == sorted([CSV_FILE, IMAGES_FILE, LABELS_FILE])
+            rows = zipped.read(CSV_FILE).decode().splitlines()
+        assert rows[0] == "id,label,predicted,model,time"
+        assert [r.split(",")[:3] for r in rows[1:]] == [[number, "4", "7"]]
 
         page.get_by_role("tab", name="Accuracy").click()
         page.locator(".stPlotlyChart .main-svg").first.wait_for(timeout=15_000)
