@@ -243,14 +243,19 @@ def test_eight_threads_saving_200_each_lose_nothing(tmp_path):
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def refused_untouched(path: Path, message: str) -> None:
+    """Opening ``path`` fails with one line matching ``message``; its bytes stay as they were."""
+    before = digest(path)
+    with pytest.raises(StorageError, match=message) as caught:
+        DigitStore(path)
+    assert "\n" not in str(caught.value) and isinstance(caught.value, DigitLensError)
+    assert digest(path) == before
+
+
 def test_a_corrupt_file_gives_one_clear_line_and_is_left_untouched(tmp_path):
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"these are my notes, not a database\n" * 100)
-    before = digest(garbage)
-    with pytest.raises(StorageError, match="not a SQLite database") as caught:
-        DigitStore(garbage)
-    assert "\n" not in str(caught.value) and isinstance(caught.value, DigitLensError)
-    assert digest(garbage) == before
+    refused_untouched(garbage, "not a SQLite database")
 
     # A real database whose pages were damaged after the header.
     damaged = tmp_path / "damaged.sqlite3"
@@ -259,11 +264,7 @@ def test_a_corrupt_file_gives_one_clear_line_and_is_left_untouched(tmp_path):
     assert len(data) > 40_000
     data[4096 : len(data) - 4096] = np.random.default_rng(1).bytes(len(data) - 8192)
     damaged.write_bytes(bytes(data))
-    before = digest(damaged)
-    with pytest.raises(StorageError, match="damaged") as caught:
-        DigitStore(damaged)
-    assert "\n" not in str(caught.value)
-    assert digest(damaged) == before
+    refused_untouched(damaged, "damaged")
 
 
 def test_a_newer_schema_is_refused_and_left_untouched(tmp_path):
@@ -272,11 +273,7 @@ def test_a_newer_schema_is_refused_and_left_untouched(tmp_path):
     with sqlite3.connect(path) as connection:
         connection.execute(f"PRAGMA user_version = {storage.schema_version() + 1}")
     connection.close()
-    before = digest(path)
-    with pytest.raises(StorageError, match="newer Digit Lens") as caught:
-        DigitStore(path)
-    assert "\n" not in str(caught.value)
-    assert digest(path) == before
+    refused_untouched(path, "newer Digit Lens")
 
 
 def test_another_programs_database_is_refused_and_left_untouched(tmp_path):
@@ -285,10 +282,7 @@ def test_another_programs_database_is_refused_and_left_untouched(tmp_path):
     connection.execute("CREATE TABLE recipes (name TEXT)")
     connection.commit()
     connection.close()
-    before = digest(path)
-    with pytest.raises(StorageError, match="another program"):
-        DigitStore(path)
-    assert digest(path) == before
+    refused_untouched(path, "another program")
     with pytest.raises(StorageError, match="is a directory"):
         DigitStore(tmp_path)
 
