@@ -6,7 +6,10 @@ one SQLite file (:mod:`core.storage`); adapting is :func:`core.adapt.adapt`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import threading
 
 import numpy as np
 import streamlit as st
@@ -203,6 +206,39 @@ def prepared_sample(
     return x, y
 
 
+def in_background(work, bar) -> Adapted:
+    """Run ``work(progress, cancel)`` on a low-priority thread while this run shows its progress.
+
+    Adapting takes seconds of both cores; at a lower priority it leaves them to the
+    other sessions' drawings when they need them. If this run is stopped (the user
+    leaves the page), the work is cancelled at its next step.
+    """
+    box: dict = {}
+    cancel = threading.Event()
+
+    def run() -> None:
+        with contextlib.suppress(AttributeError, OSError):  # Linux: per-thread niceness
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        try:
+            box["result"] = work(lambda text, f: box.update(progress=(text, f)), cancel)
+        except BaseException as error:  # handed to the script thread below
+            box["error"] = error
+
+    worker = threading.Thread(target=run, name="adapt", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.25)
+            if "progress" in box:
+                text, fraction = box["progress"]
+                bar.progress(fraction, text=text)
+    finally:
+        cancel.set()  # a no-op once done; stops the work if this run was interrupted
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 def run_adapt(base_name: str, images: np.ndarray, labels: np.ndarray, config: AdaptConfig):
     splits = mnist()
     if splits is None:
@@ -211,14 +247,12 @@ def run_adapt(base_name: str, images: np.ndarray, labels: np.ndarray, config: Ad
     bar = st.progress(0.0, text="starting")
     try:
         sample = prepared_sample(str(resolve_data_dir()), base_name, config.mnist_size, config.seed)
-        result = adapt(
-            get_model(base_name),
-            images,
-            labels,
-            sample,
-            splits[1],
-            config,
-            progress=lambda text, fraction: bar.progress(fraction, text=text),
+        base = get_model(base_name)
+        result = in_background(
+            lambda progress, cancel: adapt(
+                base, images, labels, sample, splits[1], config, progress, cancel
+            ),
+            bar,
         )
     except DigitLensError as error:
         bar.empty()
