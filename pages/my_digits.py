@@ -22,10 +22,13 @@ from core.storage import DigitStore, SavedDigit, export_zip, import_zip
 from pages.explain import (
     TEN_CLASS,
     active_model_name,
+    analyse_pixels,
     digit_store,
     get_model,
     lookup_model,
     model_label,
+    show_explanation,
+    show_prediction,
     stages_html,
     use_model,
 )
@@ -115,6 +118,36 @@ def digits_tab(store: DigitStore, saved: list[SavedDigit]) -> None:
         icon=":material/delete:",
         width="stretch",
     )
+    open_digit(store, saved)
+
+
+def open_digit(store: DigitStore, saved: list[SavedDigit]) -> None:
+    """One saved digit as the active model reads it now, with the input it was made from."""
+    st.markdown("**Open**")
+    by_id = {d.id: d for d in saved}
+    chosen = st.selectbox(
+        "Digit",
+        list(by_id),
+        index=None,
+        format_func=lambda i: f"#{i} (a {by_id[i].label})",
+        key="open_digit",
+        placeholder="pick a digit to see how the model reads it",
+    )
+    if chosen is None:
+        return
+    digit = by_id[chosen]
+    analysis = analyse_pixels(digit.pixels, active_model_name(), f"saved #{digit.id}")
+    raw, reading = st.columns([1, 2])
+    with raw:
+        data = store.raw(digit.id)
+        if data:
+            st.image(data, caption="as it was given", width=160)
+        model = f" by {digit.model}" if digit.model else ""
+        read = f", read as {digit.predicted}{model}" if digit.predicted is not None else ""
+        st.caption(f"a {digit.label}{read}, saved {digit.created}")
+    with reading:
+        show_prediction(analysis)
+    show_explanation(analysis)
 
 
 # ---------------------------------------------------------------- accuracy

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.model import load_model
 from core.preprocess import preprocess
 from core.storage import CSV_FILE, DigitStore, default_db_path, export_zip, mnist_pixels
 from pages.explain import analyse, mnist_image
 from tests.personal import personal_set
-from tests.test_app import canvas_png
+from tests.test_app import canvas_png, metric_value
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -102,6 +103,16 @@ def test_my_digits_page_shows_digits_by_label_relabels_and_deletes():
     assert not at.exception
     assert len(store) == 29 and first not in {d.id for d in store.digits()}
 
+    # Open one: the active model reads the saved 28×28; the input it came from is shown.
+    assert not [m for m in at.metric if m.label == "Prediction"]
+    at.selectbox(key="open_digit").set_value(second).run()
+    assert not at.exception
+    saved = {d.id: d for d in store.digits()}[second]
+    expected = load_model("ten-class").predict(saved.pixels[None] / 255.0)[0]
+    assert metric_value(at).rstrip("?") == str(expected)
+    assert len(at.image) == 1  # the raw input, as it was given
+    assert any(c.value.startswith("a 9, saved ") for c in at.caption)
+
 
 def test_my_digits_page_measures_every_model_on_the_saved_digits():
     store = _fill(20)
@@ -112,8 +123,6 @@ def test_my_digits_page_measures_every_model_on_the_saved_digits():
     ten = table.set_index("model").loc["ten-class"]
     assert ten["digits"] == 20 and ten["accuracy"].endswith("%")
     _, images, labels = store.arrays()
-    from core.model import load_model
-
     right = np.mean(load_model("ten-class").predict(images.astype(np.float32) / 255) == labels)
     assert ten["accuracy"] == f"{right:.1%}"
     assert at.selectbox(key="confusion_model").value == "ten-class"
