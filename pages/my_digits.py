@@ -18,6 +18,7 @@ from core.adapt import AdaptConfig, Adapted, adapt, evaluate_saved, meaningful_p
 from core.data import resolve_data_dir
 from core.errors import DigitLensError
 from core.model import DigitModel, load_model, save_user_model, user_model_names
+from core.preprocess import preprocess
 from core.storage import DigitStore, SavedDigit, export_zip, import_zip
 from pages.explain import (
     TEN_CLASS,
@@ -141,7 +142,11 @@ def open_digit(store: DigitStore, saved: list[SavedDigit]) -> None:
     with raw:
         data = store.raw(digit.id)
         if data:
-            st.image(data, caption="as it was given", width=160)
+            # The input stage, not the file itself: a canvas drawing is white ink on
+            # transparency, invisible on a light page; this stage composites it as the app reads it.
+            with contextlib.suppress(DigitLensError):
+                first = preprocess(data).stages[0].image
+                st.image(first, caption="the input", width=160, clamp=True)
         model = f" by {digit.model}" if digit.model else ""
         read = f", read as {digit.predicted}{model}" if digit.predicted is not None else ""
         st.caption(f"a {digit.label}{read}, saved {digit.created}")
