@@ -34,6 +34,7 @@ from pages.explain import (
 from pages.mnist_data import how_to_get_mnist, mnist
 
 JOB = "train_job"  # session state: this session's TrainingJob
+JOB_LABEL = "train_job_label"  # session state: what the job's model is called (set at its start)
 OWN = "(my own settings)"
 TASK_WORDS = {
     "ten-class": "Ten digits (0-9)",
@@ -255,6 +256,7 @@ def start(config: TrainConfig) -> None:
     if data is None:
         return
     st.session_state[JOB] = TrainingJob(config, *data).start()
+    st.session_state[JOB_LABEL] = label_for(config)
 
 
 @st.fragment(run_every=0.5)
@@ -304,7 +306,7 @@ def result(job: TrainingJob) -> None:
     model = job.model
     if model is None:
         return
-    label = st.session_state.setdefault("tr_label", {}).setdefault(id(job), label_for(job.config))
+    label = st.session_state.get(JOB_LABEL) or label_for(job.config)
     key = remember_model(model, label)
     shipped_name = shipped_counterpart(job.config)
     shipped = get_model(shipped_name)
