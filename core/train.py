@@ -492,6 +492,11 @@ class TrainingJob:
         self._cancel.set()
 
     @property
+    def cancelling(self) -> bool:
+        """True once cancel was asked and the job has not stopped yet."""
+        return self._cancel.is_set() and self.running
+
+    @property
     def running(self) -> bool:
         """True from :meth:`start` until the model, an error or the cancellation is in."""
         return self.started is not None and self.finished is None

@@ -268,7 +268,11 @@ def progress_panel() -> None:
     if not job.running:
         st.rerun()
     st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.1f} s")
-    st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="tr_cancel")
+    if job.cancelling:
+        # lbfgs stops at its next iteration; the other solvers only when their fit returns.
+        st.caption(f"Cancelling: {job.config.solver} stops at its next step.")
+    else:
+        st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="tr_cancel")
 
 
 def shipped_counterpart(config: TrainConfig) -> str:
