@@ -388,3 +388,21 @@ def test_one_vs_rest_models_name_the_rest():
     assert "only knows not 2 and 2" in " ".join(c.value for c in at.caption)
     bars = at.get("plotly_chart")[0].proto.spec
     assert '"not 2"' in bars
+
+
+@pytest.mark.mnist
+def test_explorer_for_a_one_vs_rest_model_of_this_session(mnist_dir, mnist_train, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
+    model = train(TrainConfig(task="one-vs-rest", digits=(2,), train_size=3_000), mnist_train)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    key = f"2 against the rest@{model.fingerprint[:16]}"
+    at.session_state["session_models"] = {key: model}  # as use_model leaves them
+    at.session_state["session_model_labels"] = {key: "2 against the rest"}
+    at.session_state["model_name"] = key
+    at.switch_page(EXPLORE).run()
+    assert not at.exception
+    assert "2 against the rest" in at.markdown[0].value
+    shown = _gallery(at)
+    assert shown and all(true != said for true, said in shown.values())
+    assert {true for true, _ in shown.values()} <= {"not 2", "2"}
+    assert at.selectbox(key="ex_true").options == ["any", "not 2", "2"]
