@@ -24,6 +24,7 @@ from pages.explain import (
     TEN_CLASS,
     active_model_name,
     analyse_pixels,
+    class_names,
     digit_store,
     get_model,
     lookup_model,
@@ -188,9 +189,8 @@ def score_rows(scores: dict[str, dict | None]) -> list[dict]:
     ]
 
 
-def confusion_figure(result: dict) -> dict:
-    """Counts of true (rows) against read (columns) labels."""
-    names = [str(c) for c in result["classes"]]
+def confusion_figure(result: dict, names: list[str]) -> dict:
+    """Counts of true (rows) against read (columns) classes, called by ``names``."""
     counts = np.asarray(result["confusion"])
     return {
         "data": [
@@ -217,7 +217,8 @@ def confusion_figure(result: dict) -> dict:
 
 def accuracy_tab(images: np.ndarray, labels: np.ndarray) -> None:
     scores = dict(shipped_scores(images, labels))
-    for name, model in other_models().items():
+    others = other_models()
+    for name, model in others.items():
         scores[name] = evaluate_saved(model, images, labels)
     st.caption(
         "Each model on the saved digits it can read: ten-class on all of them, a pair on "
@@ -226,7 +227,9 @@ def accuracy_tab(images: np.ndarray, labels: np.ndarray) -> None:
     st.dataframe(score_rows(scores), hide_index=True, key="scores_table")
     shown = [name for name, s in scores.items() if s is not None]
     name = st.selectbox("Confusion matrix of", shown, key="confusion_model")
-    st.plotly_chart(confusion_figure(scores[name]), config=PLAIN, key="confusion")
+    model = others[name] if name in others else get_model(name)
+    figure = confusion_figure(scores[name], class_names(model))
+    st.plotly_chart(figure, config=PLAIN, key="confusion")
 
 
 # ------------------------------------------------------------------- adapt

@@ -212,3 +212,31 @@ def test_a_corrupt_database_is_one_line_on_the_page_and_left_untouched():
     message = at.error[0].value
     assert message.startswith("Not saved: ") and "not a SQLite database" in message
     assert path.read_bytes() == before
+
+
+def test_a_saved_one_vs_rest_model_is_measured_and_its_classes_named():
+    from core.model import DigitModel, save_user_model
+
+    _fill(20)
+    ten = load_model("ten-class")
+    # "2 or not": the ten-class model's 2 row against the mean of the others.
+    others = np.delete(ten.coef_, 2, axis=0).mean(axis=0)
+    model = DigitModel(
+        (ten.coef_[2] - others)[None],
+        np.array([ten.intercept_[2] - np.delete(ten.intercept_, 2).mean()]),
+        [-1, 2],
+        {
+            "name": "two-or-not",
+            "task": "one-vs-rest",
+            "class_names": {"-1": "not 2"},
+            "input_transform": ten.input_transform,
+        },
+    )
+    save_user_model(model, "two-or-not")
+    at = _my_digits()
+    table = at.dataframe[0].value.set_index("model")
+    assert table.loc["two-or-not", "digits"] == 20  # every digit: a 2 or not
+    at.selectbox(key="confusion_model").set_value("two-or-not").run()
+    assert not at.exception
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert '"not 2"' in spec and '"-1"' not in spec
