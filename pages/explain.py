@@ -632,6 +632,44 @@ def show_explanation(analysis: Analysis) -> None:
     st.table(logit_rows(analysis), hide_index=True, width="content")
 
 
+def confusion_figure(figures: dict, names: list[str], normalised: bool) -> dict:
+    """Confusion matrix heatmap, rows true and columns predicted; counts or row shares."""
+    counts = np.asarray(figures["confusion"], dtype=np.float64)
+    if normalised:
+        totals = counts.sum(axis=1, keepdims=True)
+        z = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+        text = [[f"{v:.1%}" if v >= 0.0005 else "" for v in row] for row in z]
+        hover = "true %{y}, read as %{x}: %{z:.2%} of the true %{y}s<extra></extra>"
+    else:
+        z = counts
+        text = [[f"{int(v)}" if v else "" for v in row] for row in z]
+        hover = "true %{y}, read as %{x}: %{z:.0f}<extra></extra>"
+    # Log-like colouring would hide the diagonal's size; a square root keeps the errors visible.
+    shown = np.sqrt(z / z.max()) if z.max() > 0 else z
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": shown.tolist(),
+                "customdata": z.tolist(),
+                "x": names,
+                "y": names,
+                "text": text,
+                "texttemplate": "%{text}",
+                "colorscale": "Blues",
+                "showscale": False,
+                "hovertemplate": hover.replace("%{z", "%{customdata"),
+            }
+        ],
+        "layout": {
+            "height": 420 if len(names) > 2 else 260,
+            "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+            "xaxis": {"type": "category", "title": {"text": "read as"}, "side": "top"},
+            "yaxis": {"type": "category", "title": {"text": "true"}, "autorange": "reversed"},
+        },
+    }
+
+
 # --------------------------------------------------------------- saving digits
 
 SAVED_INPUTS = "saved_inputs"  # session state: {digest of an input: id of its saved digit}

@@ -17,6 +17,7 @@ from pages.explain import (
     active_model_name,
     analyse_pixels,
     class_names,
+    confusion_figure,
     grid,
     lookup_model,
     model_label,
@@ -73,44 +74,6 @@ def per_class_figure(figures: dict, names: list[str]) -> dict:
                 "tickformat": ".0%",
                 "fixedrange": True,
             },
-        },
-    }
-
-
-def confusion_figure(figures: dict, names: list[str], normalised: bool) -> dict:
-    """Confusion matrix heatmap, rows true and columns predicted; counts or row shares."""
-    counts = np.asarray(figures["confusion"], dtype=np.float64)
-    if normalised:
-        totals = counts.sum(axis=1, keepdims=True)
-        z = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-        text = [[f"{v:.1%}" if v >= 0.0005 else "" for v in row] for row in z]
-        hover = "true %{y}, read as %{x}: %{z:.2%} of the true %{y}s<extra></extra>"
-    else:
-        z = counts
-        text = [[f"{int(v)}" if v else "" for v in row] for row in z]
-        hover = "true %{y}, read as %{x}: %{z:.0f}<extra></extra>"
-    # Log-like colouring would hide the diagonal's size; a square root keeps the errors visible.
-    shown = np.sqrt(z / z.max()) if z.max() > 0 else z
-    return {
-        "data": [
-            {
-                "type": "heatmap",
-                "z": shown.tolist(),
-                "customdata": z.tolist(),
-                "x": names,
-                "y": names,
-                "text": text,
-                "texttemplate": "%{text}",
-                "colorscale": "Blues",
-                "showscale": False,
-                "hovertemplate": hover.replace("%{z", "%{customdata"),
-            }
-        ],
-        "layout": {
-            "height": 420 if len(names) > 2 else 260,
-            "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-            "xaxis": {"type": "category", "title": {"text": "read as"}, "side": "top"},
-            "yaxis": {"type": "category", "title": {"text": "true"}, "autorange": "reversed"},
         },
     }
 

@@ -25,6 +25,7 @@ from pages.explain import (
     active_model_name,
     analyse_pixels,
     class_names,
+    confusion_figure,
     digit_store,
     get_model,
     lookup_model,
@@ -189,32 +190,6 @@ def score_rows(scores: dict[str, dict | None]) -> list[dict]:
     ]
 
 
-def confusion_figure(result: dict, names: list[str]) -> dict:
-    """Counts of true (rows) against read (columns) classes, called by ``names``."""
-    counts = np.asarray(result["confusion"])
-    return {
-        "data": [
-            {
-                "type": "heatmap",
-                "z": counts.tolist(),
-                "x": names,
-                "y": names,
-                "text": [[str(v) if v else "" for v in row] for row in counts],
-                "texttemplate": "%{text}",
-                "colorscale": "Blues",
-                "showscale": False,
-                "hovertemplate": "true %{y}, read as %{x}: %{z}<extra></extra>",
-            }
-        ],
-        "layout": {
-            "height": 380 if len(names) > 2 else 220,
-            "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-            "xaxis": {"type": "category", "title": {"text": "read as"}, "side": "top"},
-            "yaxis": {"type": "category", "title": {"text": "true"}, "autorange": "reversed"},
-        },
-    }
-
-
 def accuracy_tab(images: np.ndarray, labels: np.ndarray) -> None:
     scores = dict(shipped_scores(images, labels))
     others = other_models()
@@ -228,7 +203,7 @@ def accuracy_tab(images: np.ndarray, labels: np.ndarray) -> None:
     shown = [name for name, s in scores.items() if s is not None]
     name = st.selectbox("Confusion matrix of", shown, key="confusion_model")
     model = others[name] if name in others else get_model(name)
-    figure = confusion_figure(scores[name], class_names(model))
+    figure = confusion_figure(scores[name], class_names(model), normalised=False)
     st.plotly_chart(figure, config=PLAIN, key="confusion")
 
 
