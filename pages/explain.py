@@ -4,7 +4,7 @@ One way to do each thing: both pages hand an image (PNG/JPEG/... bytes) to
 :func:`analyse`, then call :func:`show_prediction` and :func:`show_explanation`.
 Everything here that is pure is cached: models once per process
 (``st.cache_resource``, shared read-only), analyses and the static parts of the
-figures with ``st.cache_data`` / ``st.cache_resource``.
+figures with ``st.cache_data`` (a copy per call: Plotly edits the dicts it is given).
 """
 
 from __future__ import annotations
@@ -430,11 +430,14 @@ def _class_labels(model: DigitModel) -> list[str]:
     return [str(int(c)) for c in model.classes_]
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
 def weights_figure(model_name: str) -> dict:
     """The model's weights, one tile per class: the same for every drawing, built once.
 
-    Shared read-only by every session; Streamlit sends an unchanged chart only once.
+    ``st.cache_data``, not ``cache_resource``: every call gets its own copy, because
+    Plotly edits a figure dict while reading it (it pops each trace's ``type``), and a
+    dict shared by sessions drawing at once turned into a scatter plot under load.
+    Streamlit still sends an unchanged chart only once.
     """
     model = lookup_model(model_name)
     coefs = model.coefficient_images()

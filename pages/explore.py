@@ -78,7 +78,7 @@ def per_class_figure(figures: dict, names: list[str]) -> dict:
     }
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False)  # a copy per call: Plotly edits it
 def zero_weights_figure(model_key: str) -> dict:
     """The weights, one tile per class, with every weight that is exactly zero in gold."""
     base = weights_figure(model_key)
