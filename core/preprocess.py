@@ -222,6 +222,41 @@ def _decode(data: bytes) -> Image.Image:
     return image
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_MODES = {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}
+
+
+def to_png(data: bytes) -> bytes:
+    """The image as PNG bytes, upright (EXIF applied), first frame; a PNG is kept as it is.
+
+    Parameters
+    ----------
+    data : bytes
+        An encoded image in one of the formats :func:`open_image` reads.
+
+    Returns
+    -------
+    bytes
+        A PNG: lossless, so the pixels are those the decoder gave.
+
+    Raises
+    ------
+    ImageError
+        If the data is not a readable image or is too large.
+    """
+    if data.startswith(PNG_SIGNATURE):
+        return data
+    image = orient(open_image(data))
+    if image.mode not in _PNG_MODES:  # CMYK, YCbCr, LAB...: PNG has no such modes
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    try:
+        image.save(buffer, "PNG", compress_level=6)
+    except _DECODE_ERRORS as error:
+        raise ImageError(f"the image cannot be converted to PNG: {_one_line(error)}") from None
+    return buffer.getvalue()
+
+
 def _first_frame(image: Image.Image) -> Image.Image:
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)

@@ -21,7 +21,7 @@ from PIL import Image
 
 from core.errors import DigitLensError, ModelError
 from core.model import DigitModel, binary_name, load_model, user_model_names, user_models_dir
-from core.preprocess import PreprocessOptions, preprocess
+from core.preprocess import PreprocessOptions, preprocess, to_png
 from core.storage import DigitStore, default_db_path
 
 THRESHOLD = 0.6  # below this probability the prediction is shown as unsure
@@ -707,6 +707,10 @@ def save_feedback(analysis: Analysis, raw: bytes, label: int) -> None:
     """Save the input with its true label (a callback); the same input again is relabelled."""
     pixels = mnist_image(analysis)
     digest = hashlib.blake2b(raw + pixels.tobytes(), digest_size=16).hexdigest()
+    try:
+        raw = to_png(raw)  # My digits keeps every input as a PNG: a photo becomes lossless PNG
+    except DigitLensError:
+        raw = b""  # cannot happen for an input the analysis read; keep the 28×28 regardless
     saved = st.session_state.setdefault(SAVED_INPUTS, {})
     try:
         store = digit_store()
@@ -716,7 +720,7 @@ def save_feedback(analysis: Analysis, raw: bytes, label: int) -> None:
             saved[digest] = store.add(
                 label,
                 pixels,
-                raw=raw if len(raw) <= MAX_RAW_BYTES else None,
+                raw=raw if 0 < len(raw) <= MAX_RAW_BYTES else None,
                 predicted=analysis.predicted if analysis.predicted >= 0 else None,
                 model=model_label(analysis.model_name),
             )

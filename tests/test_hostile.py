@@ -25,7 +25,7 @@ from core import model as model_module
 from core.cli import main
 from core.errors import ImageError, ModelError
 from core.model import load_model
-from core.preprocess import preprocess
+from core.preprocess import PNG_SIGNATURE, preprocess, to_png
 from tests.strokes import DIGIT_STROKES, render_strokes
 
 SEVEN = DIGIT_STROKES[7][0]
@@ -195,6 +195,21 @@ def test_animated_gif_is_read_from_its_first_frame_only(ten_class, files):
     assert label == read(ten_class, first)[0] == 7
     assert read(ten_class, later)[0] != label  # so a later frame would have shown
     np.testing.assert_allclose(pixels, preprocess(first).pixels, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", RESULTS)
+def test_saved_as_png_reads_the_same(name, files):
+    """What My digits keeps (a PNG, upright, first frame) preprocesses like the original."""
+    png = to_png(CASES[name][0])
+    assert png.startswith(PNG_SIGNATURE)
+    np.testing.assert_allclose(preprocess(png).pixels, preprocess(files[name]).pixels, atol=0.02)
+
+
+# A file that starts like a PNG is kept as it is (preprocess has already refused it).
+@pytest.mark.parametrize("name", [n for n in ERRORS if not CASES[n][0].startswith(PNG_SIGNATURE)])
+def test_unreadable_file_is_not_converted_to_png(name):
+    with pytest.raises(ImageError):
+        to_png(CASES[name][0])
 
 
 def test_decompression_bomb_is_refused_before_any_pixel_is_decoded(monkeypatch, files):
