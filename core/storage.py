@@ -1,7 +1,7 @@
 """The user's saved digits: one SQLite file, safe for several sessions at once.
 
-Each saved example holds the raw input as the user gave it (the canvas's PNG,
-or the uploaded photo's bytes), the 28×28 MNIST-format image that
+Each saved example holds the raw input as a PNG (the canvas's PNG as it came,
+an uploaded photo converted losslessly, upright, first frame), the 28×28 MNIST-format image that
 :func:`core.preprocess.preprocess` made of it (uint8, ink bright on black:
 what MNIST-trained models take), the true label, the label the model
 predicted, the model's name and the time (UTC).
