@@ -138,8 +138,11 @@ def _export(args: argparse.Namespace) -> int:
     store = DigitStore(args.db)
     target = Path(args.out)
     if target.suffix == ".zip":
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(export_zip(store))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(export_zip(store))
+        except OSError as error:
+            raise StorageError(f"cannot write {target}: {error.strerror}") from None
         written = [target]
     else:
         written = export_dir(store, target)

@@ -9,10 +9,13 @@ trained on (applied by the model itself) and how it was made and measured.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,21 +255,32 @@ class DigitModel:
                 f"model name {name!r} is not usable as a file name: use letters, digits, . _ -"
             )
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
         npz_path, card_path = directory / f"{name}.npz", directory / f"{name}.json"
-        tmp_npz = directory / f".{name}.npz.partial"
-        _write_npz(tmp_npz, coef=self.coef_, intercept=self.intercept_, classes=self.classes_)
-        card = {
-            **self.card,
-            "name": name,
-            "format_version": FORMAT_VERSION,
-            "arrays_file": npz_path.name,
-            "arrays_sha256": _sha256(tmp_npz),
-        }
-        tmp_card = directory / f".{name}.json.partial"
-        tmp_card.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n")
-        tmp_npz.replace(npz_path)
-        tmp_card.replace(card_path)
+        # Temporary names of this call's own: two saves of one name never share a half-file.
+        unique = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+        tmp_npz = directory / f".{name}.npz.{unique}.partial"
+        tmp_card = directory / f".{name}.json.{unique}.partial"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            _write_npz(tmp_npz, coef=self.coef_, intercept=self.intercept_, classes=self.classes_)
+            card = {
+                **self.card,
+                "name": name,
+                "format_version": FORMAT_VERSION,
+                "arrays_file": npz_path.name,
+                "arrays_sha256": _sha256(tmp_npz),
+            }
+            tmp_card.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n")
+            tmp_npz.replace(npz_path)
+            tmp_card.replace(card_path)
+        except OSError as error:
+            raise ModelError(
+                f"cannot save model {name!r} in {directory}: {error.strerror or error}"
+            ) from None
+        finally:
+            for partial in (tmp_npz, tmp_card):
+                with contextlib.suppress(OSError):  # gone already, or never could be made
+                    partial.unlink()
         self.card = card
         return card_path
 

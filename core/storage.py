@@ -33,6 +33,7 @@ import sqlite3
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -442,15 +443,18 @@ def export_dir(store: DigitStore, directory: str | os.PathLike) -> list[Path]:
     saved = store.digits()
     images = np.stack([d.pixels for d in saved]) if saved else np.zeros((0, SIDE, SIDE), np.uint8)
     labels = np.array([d.label for d in saved], np.uint8)
-    write_idx(directory / IMAGES_FILE, images)
-    write_idx(directory / LABELS_FILE, labels)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for d in saved:
         predicted = "" if d.predicted is None else d.predicted
         writer.writerow([d.id, d.label, predicted, d.model, d.created])
-    (directory / CSV_FILE).write_text(buffer.getvalue(), encoding="utf-8")
+    try:
+        write_idx(directory / IMAGES_FILE, images)
+        write_idx(directory / LABELS_FILE, labels)
+        (directory / CSV_FILE).write_text(buffer.getvalue(), encoding="utf-8")
+    except OSError as error:
+        raise StorageError(f"cannot write the export into {directory}: {error.strerror}") from None
     return [directory / name for name in EXPORT_FILES]
 
 
@@ -565,7 +569,16 @@ def import_zip(store: DigitStore, archive: bytes | str | os.PathLike) -> list[in
                     if info.file_size > MAX_IMPORT * (SIDE * SIDE + 300):
                         raise StorageError(f"{name} in the archive is too large to import")
                     (Path(tmp) / name).write_bytes(zipped.read(info))
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+        # Encrypted members, compression methods zipfile lacks, corrupt deflate data.
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            RuntimeError,
+            NotImplementedError,
+            ValueError,
+            zlib.error,
+        ) as error:
             raise StorageError(f"not a readable zip archive: {error}") from None
         return import_dir(store, tmp)
 

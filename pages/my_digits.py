@@ -142,7 +142,10 @@ def open_digit(store: DigitStore, saved: list[SavedDigit]) -> None:
     analysis = analyse_pixels(digit.pixels, active_model_name(), f"saved #{digit.id}")
     raw, reading = st.columns([1, 2])
     with raw:
-        data = store.raw(digit.id)
+        try:
+            data = store.raw(digit.id)
+        except DigitLensError:  # deleted by another session since this page listed it
+            data = b""
         if data:
             # The input stage, not the file itself: a canvas drawing is white ink on
             # transparency, invisible on a light page; this stage composites it as the app reads it.
@@ -273,6 +276,10 @@ def run_adapt(base_name: str, images: np.ndarray, labels: np.ndarray, config: Ad
     except DigitLensError as error:
         bar.empty()
         st.error(str(error), icon=":material/error:")
+        return
+    except Exception as error:  # e.g. MemoryError from the fit: one line, the page stays
+        bar.empty()
+        st.error(f"adapting failed: {type(error).__name__}: {error}", icon=":material/error:")
         return
     bar.empty()
     st.session_state[ADAPTED] = result

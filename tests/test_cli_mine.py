@@ -88,3 +88,13 @@ def test_storage_errors_are_one_line(tmp_path, capsys):
 
     status, _, err = _run(capsys, "import", str(tmp_path / "nothing"), "--db", str(empty))
     assert status == 1 and "not found" in err and "Traceback" not in err
+
+
+def test_export_where_nothing_can_be_written_is_one_line(tmp_path, capsys, saved_digits):
+    database = tmp_path / "mine.sqlite3"
+    DigitStore(database).add_many(saved_digits)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    for out in (blocker / "export", blocker / "export.zip"):  # a file stands where a dir must
+        status, _, err = _run(capsys, "export", str(out), "--db", str(database))
+        assert status == 1 and err.startswith("error: cannot") and err.count("\n") == 1, err

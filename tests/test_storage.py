@@ -207,6 +207,19 @@ def test_an_archive_that_is_not_a_zip_is_refused(tmp_path):
     assert len(store) == 0
 
 
+def test_a_zip_whose_members_cannot_be_read_is_refused_in_one_line(tmp_path):
+    archive = export_zip(filled(tmp_path / "a.sqlite3", 5))
+    with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+        first = zipped.infolist()[0]
+    start = first.header_offset + 30 + len(first.filename.encode()) + len(first.extra)
+    corrupt = bytearray(archive)
+    corrupt[start : start + 16] = bytes(16)  # the compressed data itself, not the directory
+    store = DigitStore(tmp_path / "b.sqlite3")
+    with pytest.raises(StorageError, match="not a readable zip") as caught:
+        import_zip(store, bytes(corrupt))
+    assert "\n" not in str(caught.value) and len(store) == 0
+
+
 def test_eight_threads_saving_200_each_lose_nothing(tmp_path):
     path = tmp_path / "busy.sqlite3"
     DigitStore(path)

@@ -86,3 +86,11 @@ def test_fingerprint_tells_models_apart():
     assert _model(0).fingerprint != _model(1).fingerprint
     ten = _model(0, classes=tuple(range(10)))
     assert len(ten.fingerprint) == 64
+
+
+def test_a_save_that_cannot_be_written_is_one_model_error_and_leaves_no_partial_files(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ModelError, match="cannot save model 'mine'"):
+        _model().save(blocker / "models", "mine")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
