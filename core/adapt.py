@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -34,12 +33,11 @@ import numpy as np
 
 from core.data import Split
 from core.errors import TrainingError
+from core.logistic import fit_lbfgs
 from core.model import DigitModel, binary_name
 from core.train import (
     Cancelled,
-    TrainConfig,
     evaluate,
-    make_estimator,
     scores,
     task_config,
     task_data,
@@ -167,20 +165,20 @@ def _fit(
     weights = np.concatenate(
         [np.ones(len(mnist[1])), np.full(len(saved[1]), config.weight)]
     ).astype(np.float64)
-    estimator = make_estimator(
-        TrainConfig(C=config.C, max_iter=config.max_iter, solver="lbfgs", seed=config.seed)
-    )
-    estimator.set_params(warm_start=True)
-    estimator.coef_ = np.array(base.coef_, dtype=np.float64)
-    estimator.intercept_ = np.array(base.intercept_, dtype=np.float64)
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # few iterations on purpose
-        estimator.fit(x, y, sample_weight=weights)
-    if [int(c) for c in estimator.classes_] != [int(c) for c in base.classes_]:
+    classes = np.asarray(base.classes_)
+    if not np.array_equal(np.unique(y), classes):
         raise TrainingError("MNIST sample too small: it lacks some of the model's classes")
-    return estimator.coef_, estimator.intercept_, int(np.max(estimator.n_iter_))
+    # Few iterations on purpose: it starts from the base model and should stay near it.
+    fit = fit_lbfgs(
+        x,
+        np.searchsorted(classes, y),
+        len(classes),
+        C=config.C,
+        max_iter=config.max_iter,
+        sample_weight=weights,
+        init=(base.coef_, base.intercept_),
+    )
+    return fit.coef, fit.intercept, fit.iterations
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import numpy as np
 
 from core.data import Split
 from core.errors import DigitLensError, TrainingError
+from core.logistic import fit_lbfgs
 from core.model import DigitModel, binary_name
 from core.transforms import TRANSFORMS
 
@@ -238,7 +239,8 @@ def task_data(
         images, labels = images[keep], labels[keep]
     elif config.task == "one-vs-rest":
         labels = np.where(labels == config.digits[0], config.digits[0], REST)
-    images = images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
+    if images.dtype == np.uint8:  # one pass, no uint8 -> float32 copy in between
+        images = np.divide(images, np.float32(255), dtype=np.float32)
     return images, labels.astype(np.int64)
 
 
@@ -342,36 +344,43 @@ def _versions() -> dict:
     }
 
 
-class _IterationMonitor:
-    """A scikit-learn fit callback (lbfgs only): reports each iteration; cancel stops the fit.
+def _fit_lbfgs(
+    config: TrainConfig, features: np.ndarray, targets: np.ndarray, step: Callable
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """scikit-learn's lbfgs objective by :func:`core.logistic.fit_lbfgs`: one pass per step."""
+    classes = np.asarray(config.classes)
+    max_iter = int(config.max_iter)
 
-    scikit-learn 1.9's callback protocol: ``on_fit_task_end`` runs after every
-    L-BFGS iteration (task "lbfgs-iter"), so raising from it ends the fit at once.
-    """
+    def report(iteration: int) -> None:
+        step(
+            f"fitting: iteration {iteration} of at most {max_iter}",
+            0.15 + 0.75 * iteration / max_iter,
+        )
 
-    def __init__(self, step: Callable[[str, float], None], max_iter: int, start: float, end: float):
-        self.step, self.max_iter, self.start, self.end = step, max_iter, start, end
-        self.iterations = 0
+    fit = fit_lbfgs(
+        features,
+        np.searchsorted(classes, targets),
+        len(classes),
+        C=np.inf if config.penalty == "none" else config.C,
+        tol=config.tol,
+        max_iter=max_iter,
+        on_iteration=report,
+    )
+    return fit.coef, fit.intercept, fit.iterations, fit.converged
 
-    def setup(self, estimator, context) -> None:
-        pass
 
-    def teardown(self, estimator, context) -> None:
-        pass
+def _fit_sklearn(
+    config: TrainConfig, features: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Any other solver: scikit-learn's ``LogisticRegression`` itself."""
+    from sklearn.exceptions import ConvergenceWarning
 
-    def on_fit_task_begin(self, estimator, context) -> None:
-        pass
-
-    def on_fit_task_end(self, estimator, context) -> bool:
-        if context.task_name == "lbfgs-iter":
-            # Capped: scikit-learn closes one last, empty iteration task after the fit.
-            self.iterations = min(self.iterations + 1, self.max_iter)
-            share = self.iterations / self.max_iter
-            self.step(
-                f"fitting: iteration {self.iterations} of at most {self.max_iter}",
-                self.start + (self.end - self.start) * share,
-            )
-        return False
+    estimator = make_estimator(config)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(features, targets)
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return estimator.coef_, estimator.intercept_, int(np.max(estimator.n_iter_)), converged
 
 
 def train(
@@ -408,27 +417,29 @@ def train(
     step("selecting training images", 0.0)
     images, labels = _subset(train_split, config.train_size, config.seed)
     images, targets = task_data(config, images, labels)
+    present = np.unique(targets)
+    if not np.array_equal(present, config.classes):
+        missing = sorted(set(config.classes) - set(present.tolist()))
+        raise TrainingError(
+            f"the training images lack class(es) {missing}: use more training images"
+        )
     step(f"applying input transform {config.input_transform}", 0.05)
     seen = TRANSFORMS[config.input_transform](images).reshape(len(images), -1)
     # Centred pixels: the same optimum (the intercept, never penalised, absorbs the
     # shift), but a far better conditioned problem, so the solvers need a fraction of
     # the iterations. float32 halves the cost of each (scikit-learn keeps it).
     mean = seen.mean(axis=0, dtype=np.float64)
-    seen = np.subtract(seen, mean.astype(np.float32), dtype=np.float32)
+    if np.may_share_memory(seen, train_split.images):
+        seen = seen.copy()  # centred in place below: never the caller's images
+    seen -= mean.astype(np.float32)
     step(f"fitting on {len(targets)} images", 0.15)
-    estimator = make_estimator(config)
-    if config.solver == "lbfgs" and hasattr(estimator, "set_callbacks"):
-        estimator.set_callbacks(_IterationMonitor(step, int(config.max_iter), 0.15, 0.9))
-    from sklearn.exceptions import ConvergenceWarning
-
     started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        estimator.fit(seen, targets)
+    if config.solver == "lbfgs":
+        coef, intercept, iterations, converged = _fit_lbfgs(config, seen, targets, step)
+    else:
+        coef, intercept, iterations, converged = _fit_sklearn(config, seen, targets)
     fit_seconds = time.perf_counter() - started
-    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     step("measuring", 0.9)
-    coef = estimator.coef_
     card = {
         "name": config.name,
         "kind": "ten-class" if config.task == "ten-class" else "binary",
@@ -436,7 +447,7 @@ def train(
         "input_transform": config.input_transform,
         "parameters": {k: v for k, v in asdict(config).items() if k != "extra"} | config.extra,
         "fit_seconds": round(fit_seconds, 3),
-        "iterations": int(np.max(estimator.n_iter_)),
+        "iterations": iterations,
         "converged": converged,
         "train_images": len(targets),
         "training_data_sha256": train_split.checksum,
@@ -446,7 +457,7 @@ def train(
     }
     if config.task == "one-vs-rest":
         card["class_names"] = {str(REST): f"not {config.digits[0]}"}
-    intercept = estimator.intercept_ - coef.astype(np.float64) @ mean  # back to raw pixels
+    intercept = intercept - coef.astype(np.float64) @ mean  # back to raw pixels
     model = DigitModel(coef, intercept, config.classes, card)
     if test_split is not None:
         test_images, test_labels = _subset(test_split, config.test_size, config.seed)
