@@ -14,8 +14,8 @@ The objective, as scikit-learn 1.x defines it for ``penalty="l2"``::
 
 (the intercept is not penalised; ``C=inf`` means no penalty; with sample
 weights the mean is weighted and the penalty divided by their sum instead of n,
-so doubling every weight is doubling C). Two classes use one weight vector and the sigmoid, more than two the
-softmax, as scikit-learn does.
+so doubling every weight is doubling C). Two classes use one weight vector and
+the sigmoid, more than two the softmax, as scikit-learn does.
 """
 
 from __future__ import annotations
