@@ -1,4 +1,4 @@
-"""Train and measure linear digit models with scikit-learn's LogisticRegression."""
+"""Train and measure linear digit models: lbfgs by core.logistic, other solvers by scikit-learn."""
 
 from __future__ import annotations
 

@@ -69,9 +69,7 @@ def test_train_a_preset_use_it_draw_with_it_and_explore_it(browser, mnist_app_ur
 
         # The explorer measures the same model and explains one of its mistakes.
         page.get_by_role("link", name="Model explorer").click()
-        page.get_by_text("Model explorer: binary-0-1 (lbfgs", exact=False).wait_for(
-            timeout=30_000
-        )
+        page.get_by_text("Model explorer: binary-0-1 (lbfgs", exact=False).wait_for(timeout=30_000)
         wait_rendered(page)
         page.screenshot(path=str(screenshots / "explore-trained.png"))
         mistake = page.get_by_role("button", name="→").first
