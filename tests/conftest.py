@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.data import Split, load_split, mnist_available
@@ -44,3 +45,29 @@ def mnist_train(mnist_dir: Path) -> Split:
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir: Path) -> Split:
     return load_split("test", mnist_dir)
+
+
+@pytest.fixture
+def fake_openml(mnist_train: Split, mnist_test: Split, monkeypatch):
+    """OpenML reachable, and ``fetch_openml("mnist_784")`` answering as it does online.
+
+    The answer is built from the local MNIST (its 70,000 rows in OpenML's order and
+    types: float pixels, string labels), so a "download" can be checked file for file.
+    Returns the list of the calls' arguments.
+    """
+    import sklearn.datasets
+    from sklearn.utils import Bunch
+
+    from core import data
+
+    calls = []
+
+    def fetch_openml(name, **kwargs):
+        calls.append((name, kwargs))
+        images = np.concatenate([mnist_train.images, mnist_test.images]).reshape(-1, 784)
+        labels = np.concatenate([mnist_train.labels, mnist_test.labels]).astype(str)
+        return Bunch(data=images.astype(np.float64), target=labels.astype(object))
+
+    monkeypatch.setattr(data, "_online", lambda *args, **kwargs: True)
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", fetch_openml)
+    return calls

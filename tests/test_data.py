@@ -115,3 +115,29 @@ def test_download_fails_at_once_offline_with_a_way_out(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="MNIST_DIR"):
         data.download_mnist(tmp_path)
     assert not any(tmp_path.iterdir()), "nothing is written when the download cannot start"
+
+
+@pytest.mark.mnist
+def test_download_writes_the_canonical_idx_files(tmp_path, fake_openml, mnist_train, mnist_test):
+    fractions = []
+    target = data.download_mnist(tmp_path / "cache", lambda text, f: fractions.append(f))
+    assert fake_openml[0][0] == "mnist_784"
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    for split, original in (("train", mnist_train), ("test", mnist_test)):
+        downloaded = load_split(split, target)
+        np.testing.assert_array_equal(downloaded.images, original.images)
+        np.testing.assert_array_equal(downloaded.labels, original.labels)
+
+
+def test_a_failed_download_says_why_in_one_line_and_writes_nothing(tmp_path, monkeypatch):
+    import sklearn.datasets
+
+    def broken(name, **kwargs):
+        raise ConnectionResetError("connection reset by peer\nwith a second line")
+
+    monkeypatch.setattr(data, "_online", lambda *args, **kwargs: True)
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", broken)
+    with pytest.raises(DataError, match="downloading MNIST failed") as caught:
+        data.download_mnist(tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+    assert "MNIST_DIR" in str(caught.value) and "\n" not in str(caught.value)

@@ -406,3 +406,22 @@ def test_explorer_for_a_one_vs_rest_model_of_this_session(mnist_dir, mnist_train
     assert shown and all(true != said for true, said in shown.values())
     assert {true for true, _ in shown.values()} <= {"not 2", "2"}
     assert at.selectbox(key="ex_true").options == ["any", "not 2", "2"]
+
+
+@pytest.mark.mnist
+def test_explorer_downloads_mnist_when_online_then_shows_the_test_figures(
+    tmp_path, monkeypatch, fake_openml
+):
+    from pages import mnist_data
+
+    mnist_data._online.clear()  # a cached "offline" from an earlier test must not answer
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "to-download"))
+    at = _page(EXPLORE, "binary-0-1")
+    assert "MNIST was not found" in at.info[0].value
+    assert not _gallery(at)
+    at.button(key="download_mnist").click().run()
+    assert not at.exception
+    assert len(fake_openml) == 1
+    assert not [i for i in at.info if "MNIST was not found" in i.value]
+    assert _gallery(at)  # the test set's mistakes, from the downloaded files
+    mnist_data._online.clear()
