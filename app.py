@@ -1,7 +1,8 @@
 """Digit Lens: draw or photograph a digit and watch logistic regression read it.
 
-Run with ``streamlit run app.py``. Works offline: the shipped models in
-``models/`` are loaded on first use, once per process, and shared read-only.
+Run with ``streamlit run serve.py`` (which loads the modules first) or
+``streamlit run app.py``. Works offline: the shipped models in ``models/`` are
+loaded on first use, once per process, and shared read-only.
 """
 
 import streamlit as st

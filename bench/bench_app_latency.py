@@ -4,10 +4,10 @@ Run from the repository root (takes about two minutes)::
 
     .venv/bin/python bench/bench_app_latency.py [--digits 30]
 
-Starts ``app.py`` and ``bench/bare_app.py`` side by side, opens each in its own
-browser context, then for every digit: presses Clear, draws the digit's strokes
-with the mouse and times, in the page (``performance.now()``), from the mouse-up
-of the last stroke to
+Starts the app (``serve.py``, as the README runs it) and ``bench/bare_app.py`` side
+by side, opens each in its own browser context, then for every digit: presses Clear,
+draws the digit's strokes with the mouse and times, in the page
+(``performance.now()``), from the mouse-up of the last stroke to
 
 * ``prediction``: the ``Prediction`` metric showing a value, and
 * ``complete``: the rerun being over (``data-test-script-state`` back to
@@ -127,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", type=int, default=30, help="digits drawn in each app")
     args = parser.parse_args()
-    apps = {"full": REPO / "app.py", "bare": REPO / "bench" / "bare_app.py"}
+    apps = {"full": REPO / "serve.py", "bare": REPO / "bench" / "bare_app.py"}
     servers = {}
     try:
         for name, script in apps.items():

@@ -4,16 +4,17 @@ Run from the repository root::
 
     .venv/bin/python bench/bench_load.py [--sessions 20] [--seconds 60] [--think 1.0]
 
-Starts ``streamlit run app.py`` once on a free port, opens ``--sessions`` browser
-contexts (Playwright, system Chromium, spread over ``--browsers`` processes) and, for
-``--seconds``, has every session repeat: Clear, draw one digit (a single stroke) with
-the mouse, wait for the Prediction; every ``--upload-every``-th action instead goes
-to "Upload a photo" and uploads a PNG photo of a digit. Each drawing and photo is
-jittered (position, size, noise) so that no two are the same bytes: the app caches
-analyses by image bytes, and a cache hit would flatter the figures. Session ``i``
-alternates between two digits of its own; every result must be the digit that
-session just drew or uploaded, from a cleared canvas / fresh upload, so a result
-that belonged to another session (or a stale one) shows up as "wrong".
+Starts ``streamlit run serve.py`` (as the README does) once on a free port, opens
+``--sessions`` browser contexts (Playwright, system Chromium, spread over
+``--browsers`` processes) and, for ``--seconds``, has every session repeat: Clear,
+draw one digit (a single stroke) with the mouse, wait for the Prediction; every
+``--upload-every``-th action instead goes to "Upload a photo" and uploads a PNG
+photo of a digit. Each drawing and photo is jittered (position, size, noise) so that
+no two are the same bytes: the app caches analyses by image bytes, and a cache hit
+would flatter the figures. Session ``i`` alternates between two digits of its own;
+every result must be the digit that session just drew or uploaded, from a cleared
+canvas / fresh upload, so a result that belonged to another session (or a stale one)
+shows up as "wrong".
 
 Prints: sessions, actions done, errors (exceptions on the page, error alerts,
 timeouts), wrong results, median and p95 from the mouse-up of the stroke to the
@@ -464,7 +465,7 @@ def main() -> None:
     port = free_port()
     # No file watcher: as deployed. With it, an edit to any module while the bench runs
     # makes Streamlit unload modules under the feet of the sessions' imports.
-    server = start_streamlit(REPO / "app.py", port, "--server.fileWatcherType", "none")
+    server = start_streamlit(REPO / "serve.py", port)
     sampler = MemorySampler(server.pid)
     tally = Tally()
     try:

@@ -352,3 +352,24 @@ def test_stages_are_one_html_block_with_every_stage():
     assert block.count("<img ") == len(analysis.stages)
     assert block.count("data:image/png;base64,") == len(analysis.stages)
     assert "model input (" in block and "image-rendering:pixelated" in block
+
+
+def test_serve_runs_app_py_and_its_start_up_loads_modules_without_failing():
+    import asyncio
+    import sys
+
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    import serve
+
+    # `streamlit run serve.py` finds the st.App and serves app.py through it.
+    assert discover_asgi_app(Path(serve.__file__)).is_asgi_app
+    assert Path(serve.app.script_path).name == "app.py"
+
+    async def start_and_stop():
+        async with serve.warm_up(serve.app):
+            pass
+
+    asyncio.run(start_and_stop())  # never raises, even for the canvas (no runtime here)
+    assert {"pandas", "pyarrow", "pages.explain", "core.preprocess"} <= set(sys.modules)
+    # The browser tests check that the real start-up loads every one of them.

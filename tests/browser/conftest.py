@@ -41,7 +41,8 @@ def start_streamlit(script: str | Path, port: int, *extra: str) -> subprocess.Po
     """``streamlit run script`` on ``port``, headless, logging to artifacts/."""
     log_dir = REPO / "artifacts"
     log_dir.mkdir(exist_ok=True)
-    log = open(log_dir / f"streamlit-{Path(script).stem}-{port}.log", "wb")  # noqa: SIM115
+    log_path = log_dir / f"streamlit-{Path(script).stem}-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115
     command = [
         sys.executable,
         "-m",
@@ -61,7 +62,9 @@ def start_streamlit(script: str | Path, port: int, *extra: str) -> subprocess.Po
     # The server's saved models and digits go to a fresh directory, never the user's.
     home = tempfile.mkdtemp(prefix="digit-lens-home-")
     env = {**os.environ, "DIGIT_LENS_HOME": home}
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log_path  # type: ignore[attr-defined]  # for tests that read the log
+    return process
 
 
 def wait_until_up(process: subprocess.Popen, port: int, timeout: float = START_TIMEOUT) -> str:
@@ -90,14 +93,19 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """The running app's URL; the server is killed at the end of the session."""
+def app_server() -> Iterator[tuple[subprocess.Popen, str]]:
+    """The app started as the README starts it, and its URL; killed at the end of the session."""
     port = free_port()
-    process = start_streamlit(REPO / "app.py", port)
+    process = start_streamlit(REPO / "serve.py", port)
     try:
-        yield wait_until_up(process, port)
+        yield process, wait_until_up(process, port)
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server) -> str:
+    return app_server[1]
 
 
 @pytest.fixture(scope="session")

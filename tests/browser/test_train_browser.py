@@ -26,7 +26,7 @@ def mnist_app_url(mnist_dir) -> Iterator[str]:
     before = os.environ.get("MNIST_DIR")
     os.environ["MNIST_DIR"] = str(mnist_dir)
     try:
-        process = start_streamlit(REPO / "app.py", port)
+        process = start_streamlit(REPO / "serve.py", port)
     finally:
         if before is None:
             del os.environ["MNIST_DIR"]
