@@ -460,6 +460,11 @@ def main() -> None:
     parser.add_argument(
         "--think", type=float, default=1.0, help="mean pause between a session's actions, s"
     )
+    parser.add_argument(
+        "--same-priority",
+        action="store_true",
+        help="run the browsers at the server's CPU priority (default: niced to 19)",
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -470,6 +475,11 @@ def main() -> None:
     tally = Tally()
     try:
         url = wait_until_up(server, port)
+        if not args.same_priority:
+            # Users' browsers run on their own machines; here 20 Chromium pages share the
+            # server's 2 cores and would starve it. Niced, this process and everything it
+            # starts from now on (Playwright, Chromium) yield the CPU to the server.
+            os.nice(19)
         idle_rss = rss_mb(process_tree(server.pid))
         sampler.start()
         report = asyncio.run(drive(args, url, tally, server.pid, sampler))
@@ -481,7 +491,9 @@ def main() -> None:
     actions = tally.actions + len(tally.errors)
     print(
         f"Load: {args.sessions} sessions in {args.browsers} Chromium, {args.seconds:.0f} s, "
-        f"upload every {args.upload_every} actions, think {args.think:.1f} s, {cores} cores"
+        f"upload every {args.upload_every} actions, think {args.think:.1f} s, {cores} cores, "
+        f"browsers {'at the same CPU priority as' if args.same_priority else 'niced below'} "
+        "the server"
     )
     opened = report["open_seconds"]
     print(
