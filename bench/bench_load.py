@@ -475,13 +475,13 @@ def main() -> None:
     tally = Tally()
     try:
         url = wait_until_up(server, port)
+        idle_rss = rss_mb(process_tree(server.pid))
+        sampler.start()  # before nicing: its thread keeps the normal priority
         if not args.same_priority:
             # Users' browsers run on their own machines; here 20 Chromium pages share the
             # server's 2 cores and would starve it. Niced, this process and everything it
             # starts from now on (Playwright, Chromium) yield the CPU to the server.
             os.nice(19)
-        idle_rss = rss_mb(process_tree(server.pid))
-        sampler.start()
         report = asyncio.run(drive(args, url, tally, server.pid, sampler))
     finally:
         sampler.halt.set()

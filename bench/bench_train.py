@@ -31,9 +31,11 @@ from threadpoolctl import ThreadpoolController
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_core import one_canvas
 from core.data import load_split
 from core.model import load_model, shipped_model_names
-from core.train import TrainConfig, evaluate, task_data, train
+from core.train import TrainConfig, TrainingJob, evaluate, task_data, train
+from tests.strokes import DIGIT_STROKES, render_strokes
 
 # The test accuracy of the ten-class model shipped when issue #4 was filed (lbfgs, C=1,
 # max_iter=200 on deskew+soften, 80 s fit): the figure a faster recipe must reach.
@@ -85,11 +87,41 @@ def sklearn_default(train_split, test_split, fix_threads: bool = False) -> tuple
     return seconds, float(estimator.score(test, test_split.labels))
 
 
+def responsiveness(train_split) -> None:
+    """What another session feels during a ten-class training: one canvas classified
+    (preprocess, contributions, probabilities) every 20 ms, idle and while it trains."""
+    model = load_model("ten-class")
+    canvases = [render_strokes(DIGIT_STROKES[d][0], pen=18) for d in range(10)]
+
+    def timings(until) -> list[float]:
+        times = []
+        while not until():
+            start = time.perf_counter()
+            one_canvas(model, canvases[len(times) % 10])
+            times.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.02)
+        return sorted(times)
+
+    idle_end = time.perf_counter() + 3
+    idle = timings(lambda: time.perf_counter() > idle_end)
+    job = TrainingJob(TrainConfig(), train_split, None).start()
+    busy = timings(lambda: not job.running)
+    for name, times in (("idle", idle), ("while training ten-class", busy)):
+        print(
+            f"another session's canvas, {name}: median {statistics.median(times):.1f} ms, "
+            f"p95 {times[int(0.95 * len(times))]:.1f} ms, max {times[-1]:.1f} ms "
+            f"({len(times)} canvases)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="MNIST directory (default: $MNIST_DIR)")
     parser.add_argument("--pairs", default="all", help="'all' (45 pairs), or e.g. 0-1,3-7,4-9")
     parser.add_argument("--skip-sklearn", action="store_true", help="time only our recipe")
+    parser.add_argument(
+        "--skip-responsiveness", action="store_true", help="skip the other-session timing"
+    )
     args = parser.parse_args()
     train_split = load_split("train", args.data_dir)
     test_split = load_split("test", args.data_dir)
@@ -124,6 +156,9 @@ def main() -> None:
             f"(for fairness: the same default with scipy's BLAS on one thread, as ours runs: "
             f"fit {fixed:.2f} s, ratio ours / that {ours / fixed:.3f})"
         )
+
+    if not args.skip_responsiveness:
+        responsiveness(train_split)
 
     names = [n for n in shipped_model_names() if n.startswith("binary-")]
     if args.pairs != "all":

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +45,31 @@ class LbfgsResult:
     intercept: np.ndarray  # (1,) or (k,)
     iterations: int
     converged: bool
+
+
+# threadpoolctl's limits are process-wide: fits in several sessions at once share one
+# limit, set by the first to start and lifted by the last to finish.
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit: threadpool_limits | None = None
+
+
+@contextmanager
+def _one_blas_thread():
+    """BLAS on one thread while any fit runs (see :func:`fit_lbfgs`)."""
+    global _blas_users, _blas_limit
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limit = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 def _cores() -> int:
@@ -94,7 +121,8 @@ class _Objective:
             blocks = list(
                 self.pool.map(lambda start: self._block(start, weights32, intercept32), starts)
             )
-        # Summed in block order, whatever thread did each: the same model on any machine.
+        # Summed in block order, whatever thread did each: the same model whatever the
+        # number of cores.
         losses, grad_weights, grad_intercepts = zip(*blocks, strict=True)
         flat = theta[: self.dim * self.outputs]
         loss = math.fsum(losses) / self.total + 0.5 * self.l2 * float(flat @ flat)
@@ -121,9 +149,10 @@ class _Objective:
         else:
             rows = np.arange(len(truth))
             scores -= scores.max(axis=1, keepdims=True)
+            true_scores = scores[rows, truth]  # a copy, before exp: log-sum-exp stays finite
             np.exp(scores, out=scores)
             totals = scores.sum(axis=1, keepdims=True)
-            losses = np.log(totals[:, 0]) - np.log(scores[rows, truth])
+            losses = np.log(totals[:, 0]) - true_scores
             scores /= totals  # probabilities; minus one-hot is the gradient of the loss
             scores[rows, truth] -= 1.0
         if self.weights is not None:
@@ -162,7 +191,8 @@ def fit_lbfgs(
     tol, max_iter : float, int
         scikit-learn's stopping rule: projected gradient below ``tol``, or ``max_iter`` steps.
     on_iteration : callable, optional
-        Called with the iteration count after every step; an exception it raises ends the fit.
+        Called with the iteration count after every step; an exception it raises ends the
+        fit and propagates (except ``StopIteration``, which scipy takes as "stop here").
     sample_weight : numpy.ndarray, optional
         (n,) weight of each image in the loss, as scikit-learn's ``fit(sample_weight=...)``.
     init : (coef, intercept), optional
@@ -175,6 +205,16 @@ def fit_lbfgs(
     targets = np.asarray(targets, dtype=np.intp)
     if n_classes < 2 or targets.size == 0 or targets.min() < 0 or targets.max() >= n_classes:
         raise ValueError(f"targets must be class indices 0..{n_classes - 1}, with n_classes >= 2")
+    if np.ndim(features) != 2 or len(features) != len(targets):
+        raise ValueError(
+            f"features must be (n, d) with n = {len(targets)} targets, got {np.shape(features)}"
+        )
+    if sample_weight is not None and (
+        np.shape(sample_weight) != targets.shape
+        or np.min(sample_weight) < 0
+        or not np.sum(sample_weight) > 0
+    ):
+        raise ValueError("sample_weight must be one non-negative weight per target, not all 0")
     objective = _Objective(features, targets, n_classes, C, sample_weight)
     theta = np.zeros(objective.dim * objective.outputs + objective.outputs)
     if init is not None:
@@ -199,7 +239,7 @@ def fit_lbfgs(
     # L-BFGS-B uses for its small steps, from leaving idle threads spinning that
     # starve numpy's: with them each evaluation took 1.7× as long on 2 cores.
     with (
-        threadpool_limits(limits=1, user_api="blas"),
+        _one_blas_thread(),
         ThreadPoolExecutor(objective.workers, thread_name_prefix="lbfgs") as pool,
     ):
         objective.pool = pool

@@ -100,3 +100,11 @@ def test_adapted_model_reads_held_out_saved_digits_at_least_as_well(
     assert model.input_transform == TEN.input_transform
     # Trained on all the saved digits, the final model reads them (resubstitution, not a measure).
     assert np.mean(model.predict(images.astype(np.float32) / 255) == labels) >= adapted
+
+
+def test_a_sample_without_every_class_is_refused_in_one_line(personal):
+    images, labels = personal
+    low = labels < 5  # the saved digits 0-4 only, and an MNIST sample of 0-4 only
+    mnist = (np.zeros((20, 784), np.float32), np.arange(20) % 5)
+    with pytest.raises(TrainingError, match="lacks some of the model's classes"):
+        adapt(TEN, images[low], labels[low], mnist)

@@ -15,6 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.data import Split
+from core.errors import TrainingError
 from core.model import DigitModel, load_model, save_user_model
 from core.train import (
     PRESETS,
@@ -425,3 +426,9 @@ def test_explorer_downloads_mnist_when_online_then_shows_the_test_figures(
     assert not [i for i in at.info if "MNIST was not found" in i.value]
     assert _gallery(at)  # the test set's mistakes, from the downloaded files
     mnist_data._online.clear()
+
+
+def test_training_images_without_every_class_are_refused():
+    few = Split(np.zeros((30, 28, 28), np.uint8), np.arange(30, dtype=np.uint8) % 7)
+    with pytest.raises(TrainingError, match=r"lack class\(es\) \[7, 8, 9\]"):
+        train(TrainConfig(), few)

@@ -113,3 +113,44 @@ def test_bad_targets_or_init_are_refused(targets, n_classes, init):
     features = np.ones((len(targets), 2), np.float32)
     with pytest.raises(ValueError, match="must be"):
         fit_lbfgs(features, targets, n_classes, init=init)
+
+
+def test_the_loss_stays_finite_when_a_class_is_far_behind():
+    features, targets = blobs(3)
+    objective = logistic._Objective(features, targets, 3, 1.0, None)
+    theta = np.zeros(objective.dim * 3 + 3)
+    theta[-3:] = [0.0, 0.0, -500.0]  # class 2 scores 500 below the others everywhere
+    loss, gradient = objective(theta)
+    assert np.isfinite(loss) and np.all(np.isfinite(gradient))
+    assert loss > 100  # the images of class 2 are each about 500 nats wrong
+
+
+def test_fits_in_several_sessions_at_once_restore_blas_threads_once_all_end():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    first, second = logistic._one_blas_thread(), logistic._one_blas_thread()
+    first.__enter__()
+    second.__enter__()
+    assert set(blas_threads()) == {1}
+    first.__exit__(None, None, None)
+    assert set(blas_threads()) == {1}  # the second fit still runs
+    second.__exit__(None, None, None)
+    assert blas_threads() == before
+
+
+@pytest.mark.parametrize(
+    "rows, weights, message",
+    [
+        (5, None, "features must be"),  # 5 feature rows for 4 targets
+        (4, np.array([1.0, 1.0, -1.0, 1.0]), "sample_weight"),
+        (4, np.zeros(4), "sample_weight"),
+        (4, np.ones(3), "sample_weight"),
+    ],
+)
+def test_mismatched_features_or_weights_are_refused(rows, weights, message):
+    with pytest.raises(ValueError, match=message):
+        fit_lbfgs(np.ones((rows, 2), np.float32), np.array([0, 1, 0, 1]), 2, sample_weight=weights)
