@@ -16,6 +16,7 @@ import numpy as np
 
 from core.data import Split
 from core.errors import DigitLensError, TrainingError
+from core.fit_server import FitCancelled, fit_in_child
 from core.logistic import fit_lbfgs
 from core.model import DigitModel, binary_name
 from core.transforms import TRANSFORMS
@@ -370,7 +371,7 @@ def _fit_lbfgs(
     return fit.coef, fit.intercept, fit.iterations, fit.converged
 
 
-def _fit_sklearn(
+def _sklearn_fit(
     config: TrainConfig, features: np.ndarray, targets: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """Any other solver: scikit-learn's ``LogisticRegression`` itself."""
@@ -382,6 +383,19 @@ def _fit_sklearn(
         estimator.fit(features, targets)
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     return estimator.coef_, estimator.intercept_, int(np.max(estimator.n_iter_)), converged
+
+
+def _fit_sklearn(
+    config: TrainConfig,
+    features: np.ndarray,
+    targets: np.ndarray,
+    cancel: threading.Event | None,
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """scikit-learn's solver in a child process (``core.fit_server``): Cancel ends it at once."""
+    try:
+        return fit_in_child(_sklearn_fit, (config, features, targets), cancel)
+    except FitCancelled:
+        raise Cancelled("training cancelled") from None
 
 
 def train(
@@ -438,7 +452,7 @@ def train(
     if config.solver == "lbfgs":
         coef, intercept, iterations, converged = _fit_lbfgs(config, seen, targets, step)
     else:
-        coef, intercept, iterations, converged = _fit_sklearn(config, seen, targets)
+        coef, intercept, iterations, converged = _fit_sklearn(config, seen, targets, cancel)
     fit_seconds = time.perf_counter() - started
     step("measuring", 0.9)
     card = {

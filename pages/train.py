@@ -269,8 +269,8 @@ def progress_panel() -> None:
         st.rerun()
     st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.1f} s")
     if job.cancelling:
-        # lbfgs stops at its next iteration; the other solvers only when their fit returns.
-        st.caption(f"Cancelling: {job.config.solver} stops at its next step.")
+        # lbfgs stops at its next iteration; the other solvers' fit process is ended.
+        st.caption(f"Cancelling: {job.config.solver} stops within a second.")
     else:
         st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="tr_cancel")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +176,34 @@ def test_cancel_stops_a_training_job_between_iterations():
     job.cancel()
     assert job.wait(60)
     assert job.cancelled and job.model is None and job.error is None
+
+
+def test_cancel_ends_a_scikit_learn_solver_at_once_mid_fit():
+    # saga reports nothing until its fit returns; this one would run for minutes.
+    config = TrainConfig(solver="saga", tol=1e-12, max_iter=100_000, input_transform="none")
+    job = TrainingJob(config, _tiny_split(6000), None).start()
+    deadline = time.monotonic() + 60
+    while "fitting" not in job.message and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # well inside the fit
+    assert job.running
+    job.cancel()
+    assert job.wait(30)  # the fit itself would run for many minutes
+    assert job.cancelled and job.model is None and job.error is None
+
+
+def test_a_scikit_learn_solver_in_its_own_process_gives_scikit_learns_model():
+    from sklearn.linear_model import LogisticRegression
+
+    # Strongly regularised, so that both converge to the one optimum.
+    config = TrainConfig(solver="newton-cg", C=0.01, max_iter=200, input_transform="none")
+    split = _tiny_split(3000)
+    model = train(config, split)
+    images, targets = task_data(config, split.images, split.labels)
+    flat = images.reshape(len(images), -1)
+    reference = LogisticRegression(C=config.C, solver="newton-cg", max_iter=200).fit(flat, targets)
+    assert model.card["converged"]
+    assert np.mean(model.predict(images) == reference.predict(flat)) >= 0.999
 
 
 def test_a_failed_job_says_why_in_one_line():

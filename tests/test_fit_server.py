@@ -1,0 +1,78 @@
+"""core.fit_server: fits in child processes that answer, fail in one line, or are ended."""
+
+from __future__ import annotations
+
+import operator
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import fit_server
+from core.errors import TrainingError
+from core.fit_server import FitCancelled, fit_in_child
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# The child finds a fit by module and name: stdlib functions stand in for fits here
+# (pytest imports this file under a name the server could not import).
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is ``pid``, from /proc."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def test_a_fit_in_a_child_answers_with_its_result():
+    assert fit_in_child(operator.add, (np.arange(3), np.ones(3))).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_failing_fit_is_one_line():
+    with pytest.raises(TrainingError, match="ValueError: invalid literal") as caught:
+        fit_in_child(int, ("not a number\nsecond line",))
+    assert "\n" not in str(caught.value)
+
+
+def test_cancel_ends_the_child_at_once():
+    fit_in_child(operator.add, (1, 2))  # the server is up
+    server = fit_server._server[0]
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    with pytest.raises(FitCancelled):
+        fit_in_child(time.sleep, (600,), cancel)
+    deadline = time.monotonic() + 10
+    while children_of(server.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children_of(server.pid) == []
+
+
+def test_the_server_goes_when_the_app_process_does():
+    script = (
+        "import operator\n"
+        "from core import fit_server\n"
+        "assert fit_server.fit_in_child(operator.add, (2, 3)) == 5\n"
+        "print(fit_server._server[0].pid)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    server_pid = int(done.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{server_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{server_pid}").exists()
