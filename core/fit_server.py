@@ -114,6 +114,14 @@ def _serve_one(connection: Connection) -> None:
     try:
         connection.send(os.getpid())
         module, name, args = connection.recv()
+
+        def exit_if_abandoned() -> None:
+            # The app never writes again: the connection turns readable only when the
+            # app side closes, that is when the app process is gone. Then so is this fit.
+            connection.poll(None)
+            os._exit(1)
+
+        threading.Thread(target=exit_if_abandoned, daemon=True).start()
         __import__(module)
         function = sys.modules[module]
         for part in name.split("."):
@@ -137,6 +145,9 @@ def _main(address: str) -> None:
 
     def exit_with_parent() -> None:
         sys.stdin.buffer.read()  # returns at EOF: the app process is gone
+        with contextlib.suppress(OSError):
+            os.unlink(address)
+            os.rmdir(os.path.dirname(address))
         os._exit(0)
 
     threading.Thread(target=exit_with_parent, daemon=True).start()

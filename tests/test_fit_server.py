@@ -76,3 +76,41 @@ def test_the_server_goes_when_the_app_process_does():
     while Path(f"/proc/{server_pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not Path(f"/proc/{server_pid}").exists()
+
+
+def test_a_fit_whose_app_process_is_gone_stops_too():
+    # An app process starts a long fit, then dies without cancelling it.
+    script = (
+        "import threading, time, os\n"
+        "from core import fit_server\n"
+        "threading.Thread(target=fit_server.fit_in_child, args=(time.sleep, (600,)), daemon=True)"
+        ".start()\n"
+        "time.sleep(3)\n"
+        "print(fit_server._server[1], fit_server._server[0].pid, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    address, server_pid = done.stdout.split()[-2:]
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{server_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{server_pid}").exists()
+    # Its forked fit (same command line, socket address included) went with it.
+    while processes_serving(address) and time.monotonic() < deadline + 10:
+        time.sleep(0.05)
+    assert processes_serving(address) == []
+
+
+def processes_serving(address: str) -> list[int]:
+    """The fit server listening on ``address`` and its forked fits, if still running."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="ignore")
+        except OSError:
+            continue
+        if "core.fit_server" in command and address in command:
+            found.append(int(pid))
+    return found
