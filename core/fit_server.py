@@ -6,33 +6,44 @@ be cancelled. :func:`fit_in_child` runs one in a process of its own and ends it
 when asked.
 
 The processes come from a small server, started once per app process with
-``python -m core.fit_server``: it imports scikit-learn, then forks one child per
-fit (safe there: besides the one serving, its only thread waits on a pipe). That makes a fit's
-start-up milliseconds rather than the seconds a new interpreter takes, and keeps
-the children clear of multiprocessing's habit of re-running the parent's
-``__main__``, which under Streamlit is whatever page script last ran. The server
-exits when the app process that started it does.
+``python -m core.fit_server``: it imports scikit-learn, then forks one child
+per fit (its only other thread waits on a pipe for the app to exit and holds no
+lock). That makes a fit's start-up milliseconds rather than the seconds a new
+interpreter takes, and keeps the children clear of multiprocessing's habit of
+re-running the parent's ``__main__``, which under Streamlit is whatever page
+script last ran. The server has a session of its own (Ctrl+C in the app's
+terminal is the app's business) and exits when the app process that started it
+does. Arrays go to the child as raw bytes, not pickled copies. Where there is
+no fork or no Unix socket (Windows), fits run in the calling thread instead,
+and end only when they are done.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import secrets
+import select
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener, wait
 from pathlib import Path
 from typing import Any
 
 from core.errors import TrainingError
 
+AVAILABLE = hasattr(os, "fork") and hasattr(socket, "AF_UNIX")
 START_TIMEOUT = 60.0  # seconds for the server to import scikit-learn and listen
+READY = b"ready\n"
+NICENESS = 10  # fits yield the CPU to the app's sessions
 
 _lock = threading.Lock()
 _server: tuple[subprocess.Popen, str, bytes] | None = None
@@ -42,29 +53,78 @@ class FitCancelled(Exception):
     """The fit was ended because its caller asked."""
 
 
-def _server_address() -> tuple[str, bytes]:
-    """The running server's socket and key, starting the server if needed."""
+def _stop_server() -> None:
+    """End the server (if any) and remove its socket directory. Call with ``_lock`` held."""
+    global _server
+    if _server is None:
+        return
+    process, address, _ = _server
+    _server = None
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    shutil.rmtree(os.path.dirname(address), ignore_errors=True)
+
+
+def _start_server() -> tuple[subprocess.Popen, str, bytes]:
+    """Start the server and wait until it listens. Call with ``_lock`` held."""
+    directory = tempfile.mkdtemp(prefix="digit-lens-fits-")
+    if len(directory) > 90:  # Unix socket paths are limited to ~100 bytes (macOS: 104)
+        shutil.rmtree(directory)
+        directory = tempfile.mkdtemp(prefix="digit-lens-fits-", dir="/tmp")
+    address = os.path.join(directory, "socket")
+    key = secrets.token_bytes(32)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core.fit_server", address],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdin=subprocess.PIPE,  # the server exits when this closes: when we do
+        stdout=subprocess.PIPE,  # it says READY here once it listens
+        env={**os.environ, "DIGIT_LENS_FIT_KEY": key.hex()},
+        start_new_session=True,
+    )
+    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
+    if not ready or process.stdout.readline() != READY:
+        process.kill()
+        process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+        raise TrainingError("the process that runs scikit-learn's solvers did not start")
+    return process, address, key
+
+
+def _connect() -> Connection:
+    """A connection to the server, starting (or restarting) it as needed."""
     global _server
     with _lock:
-        if _server is not None and _server[0].poll() is None:
-            return _server[1], _server[2]
-        directory = tempfile.mkdtemp(prefix="digit-lens-fits-")
-        address = os.path.join(directory, "socket")
-        key = secrets.token_bytes(32)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "core.fit_server", address],
-            cwd=Path(__file__).resolve().parent.parent,
-            stdin=subprocess.PIPE,  # the server exits when this closes: when we do
-            env={**os.environ, "DIGIT_LENS_FIT_KEY": key.hex()},
-        )
-        deadline = time.monotonic() + START_TIMEOUT
-        while not os.path.exists(address):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise TrainingError("the process that runs scikit-learn's solvers did not start")
-            time.sleep(0.02)
-        _server = (process, address, key)
-        return address, key
+        for attempt in (1, 2):
+            if _server is None or _server[0].poll() is not None:
+                _stop_server()
+                _server = _start_server()
+            _, address, key = _server
+            try:
+                return Client(address, family="AF_UNIX", authkey=key)
+            except (OSError, EOFError, AuthenticationError) as error:
+                _stop_server()  # a server that does not answer is replaced, once
+                if attempt == 2:
+                    raise TrainingError(f"cannot reach the fitting process: {error}") from None
+    raise AssertionError("unreachable")
+
+
+def _send_arguments(connection: Connection, module: str, name: str, args: tuple) -> None:
+    """Send the call, its arrays as raw bytes after it (pickle protocol 5, out of band)."""
+    buffers: list[pickle.PickleBuffer] = []
+    call = pickle.dumps((module, name, args), protocol=5, buffer_callback=buffers.append)
+    views = [buffer.raw() for buffer in buffers]
+    connection.send((call, [view.nbytes for view in views]))
+    for view in views:
+        connection.send_bytes(view)
+
+
+def _receive_arguments(connection: Connection) -> tuple[str, str, tuple]:
+    call, sizes = connection.recv()
+    buffers = [bytearray(size) for size in sizes]  # writable, as the arrays were
+    for buffer in buffers:
+        connection.recv_bytes_into(buffer)
+    return pickle.loads(call, buffers=buffers)
 
 
 def fit_in_child(
@@ -75,9 +135,9 @@ def fit_in_child(
     Parameters
     ----------
     fit : callable
-        A module-level function (the child finds it by name).
+        A module-level function (the child finds it by module and name).
     args : tuple
-        Its arguments (pickled to the child: arrays, dataclasses).
+        Its arguments: arrays travel as raw bytes, the rest pickled.
     cancel : threading.Event, optional
         Set it to end the child at once.
 
@@ -86,34 +146,43 @@ def fit_in_child(
     FitCancelled
         ``cancel`` was set before the fit returned.
     TrainingError
-        The fit raised (its message, in one line) or its process died.
+        The fit raised (its message, in one line) or its process could not run it.
     """
-    address, key = _server_address()
-    with Client(address, family="AF_UNIX", authkey=key) as connection:
-        connection.send((fit.__module__, fit.__qualname__, args))
-        child = connection.recv()  # the pid of the process doing the fit
+    if not AVAILABLE:
+        return fit(*args)
+    with _connect() as connection:
+        child = None
         try:
+            child = connection.recv()  # the pid of the process doing the fit
+            _send_arguments(connection, fit.__module__, fit.__qualname__, args)
             while not wait([connection], timeout=0.1):
                 if cancel is not None and cancel.is_set():
                     raise FitCancelled
             outcome, value = connection.recv()
-        except EOFError:
-            raise TrainingError("the fit's process ended without an answer") from None
+        except (OSError, EOFError) as error:
+            _end(child, connection)
+            raise TrainingError(f"the fitting process failed: {error or 'it ended'}") from None
         except BaseException:
-            # Still fitting (it has not answered): end it now.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGKILL)
+            _end(child, connection)
             raise
     if outcome == "error":
-        raise TrainingError(value)
+        raise TrainingError(f"the fit failed: {value}")
     return value
+
+
+def _end(child: object, connection: Connection) -> None:
+    """Kill a child that is still fitting (one that has answered is gone already)."""
+    with contextlib.suppress(OSError):
+        if isinstance(child, int) and child > 1 and not connection.poll(0):
+            os.kill(child, signal.SIGKILL)
 
 
 def _serve_one(connection: Connection) -> None:
     """In a forked child: run the requested fit and send back what came of it."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
         connection.send(os.getpid())
-        module, name, args = connection.recv()
+        module, name, args = _receive_arguments(connection)
 
         def exit_if_abandoned() -> None:
             # The app never writes again: the connection turns readable only when the
@@ -122,45 +191,55 @@ def _serve_one(connection: Connection) -> None:
             os._exit(1)
 
         threading.Thread(target=exit_if_abandoned, daemon=True).start()
-        __import__(module)
-        function = sys.modules[module]
-        for part in name.split("."):
-            function = getattr(function, part)
         try:
-            connection.send(("ok", function(*args)))
+            __import__(module)
+            function = sys.modules[module]
+            for part in name.split("."):
+                function = getattr(function, part)
+            result = ("ok", function(*args))
         except Exception as error:  # one line for the user, as everywhere
-            connection.send(("error", f"{type(error).__name__}: {error}".splitlines()[0]))
+            result = ("error", f"{type(error).__name__}: {error}".splitlines()[0])
+        connection.send(result)
     finally:
-        connection.close()
         os._exit(0)
 
 
 def _main(address: str) -> None:
     key = bytes.fromhex(os.environ.pop("DIGIT_LENS_FIT_KEY"))
+    if os.getpriority(os.PRIO_PROCESS, 0) < NICENESS:
+        os.setpriority(os.PRIO_PROCESS, 0, NICENESS)
     import sklearn.linear_model  # noqa: F401  imported once, shared by every fork
 
     import core.train  # noqa: F401
 
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
-
     def exit_with_parent() -> None:
-        sys.stdin.buffer.read()  # returns at EOF: the app process is gone
-        with contextlib.suppress(OSError):
-            os.unlink(address)
-            os.rmdir(os.path.dirname(address))
+        # os.read, not sys.stdin: it takes no lock a forked child could inherit held.
+        while os.read(sys.stdin.fileno(), 1):
+            pass
+        shutil.rmtree(os.path.dirname(address), ignore_errors=True)  # EOF: the app is gone
         os._exit(0)
 
-    threading.Thread(target=exit_with_parent, daemon=True).start()
-    with Listener(address, family="AF_UNIX", authkey=key) as listener:
-        while True:
-            try:
-                connection = listener.accept()
-            except (OSError, EOFError):
-                continue  # a client that went away or had the wrong key
-            if os.fork() == 0:
-                listener.close()
-                _serve_one(connection)
-            connection.close()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished fits are reaped by the kernel
+    try:
+        with Listener(address, family="AF_UNIX", authkey=key) as listener:
+            threading.Thread(target=exit_with_parent, daemon=True).start()
+            sys.stdout.buffer.write(READY)
+            sys.stdout.buffer.flush()
+            while True:
+                try:
+                    connection = listener.accept()
+                except (OSError, EOFError, AuthenticationError):
+                    continue  # a client that went away or had the wrong key
+                try:
+                    if os.fork() == 0:
+                        listener.close()
+                        _serve_one(connection)
+                except OSError:
+                    pass  # no process left to fork: the client sees the connection close
+                connection.close()
+    finally:
+        shutil.rmtree(os.path.dirname(address), ignore_errors=True)
+        os._exit(0)
 
 
 if __name__ == "__main__":

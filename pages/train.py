@@ -11,6 +11,7 @@ import time
 import numpy as np
 import streamlit as st
 
+from core import fit_server
 from core.errors import ModelError, TrainingError
 from core.model import DigitModel, binary_name, save_user_model
 from core.train import (
@@ -269,8 +270,11 @@ def progress_panel() -> None:
         st.rerun()
     st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.1f} s")
     if job.cancelling:
-        # lbfgs stops at its next iteration; the other solvers' fit process is ended.
-        st.caption(f"Cancelling: {job.config.solver} stops within a second.")
+        # lbfgs stops at its next iteration; the other solvers' fit process is ended
+        # (where there is none, on Windows, they stop when their fit returns).
+        soon = job.config.solver == "lbfgs" or fit_server.AVAILABLE
+        when = "within a second" if soon else "when its fit returns"
+        st.caption(f"Cancelling: {job.config.solver} stops {when}.")
     else:
         st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="tr_cancel")
 
