@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import operator
 import statistics
 import sys
 import time
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_core import one_canvas
 from core.data import load_split
+from core.fit_server import fit_in_child
 from core.model import load_model, shipped_model_names
 from core.train import TrainConfig, TrainingJob, evaluate, task_data, train
 from tests.strokes import DIGIT_STROKES, render_strokes
@@ -114,13 +116,37 @@ def responsiveness(train_split) -> None:
         )
 
 
+def cancel_latency(train_split) -> None:
+    """Seconds from Cancel to a stopped job, mid-fit, for lbfgs and for saga (a child process).
+
+    The fit server is started first, as after an app's first non-lbfgs training: a Cancel
+    while it starts waits for it (about 2 s) before ending the fit.
+    """
+    fit_in_child(operator.add, (1, 1))
+    for solver in ("lbfgs", "saga"):
+        job = TrainingJob(TrainConfig(solver=solver, tol=1e-12, max_iter=10_000), train_split, None)
+        job.start()
+        while job.running and "fitting" not in job.message:
+            time.sleep(0.05)
+        time.sleep(2.0)  # well inside the fit
+        asked = time.perf_counter()
+        job.cancel()
+        job.wait()
+        print(
+            f"cancel mid-fit, ten-class {solver} on 60,000: stopped "
+            f"{time.perf_counter() - asked:.2f} s after Cancel (cancelled: {job.cancelled})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="MNIST directory (default: $MNIST_DIR)")
     parser.add_argument("--pairs", default="all", help="'all' (45 pairs), or e.g. 0-1,3-7,4-9")
     parser.add_argument("--skip-sklearn", action="store_true", help="time only our recipe")
     parser.add_argument(
-        "--skip-responsiveness", action="store_true", help="skip the other-session timing"
+        "--skip-responsiveness",
+        action="store_true",
+        help="skip the other-session and Cancel timings",
     )
     args = parser.parse_args()
     train_split = load_split("train", args.data_dir)
@@ -159,6 +185,7 @@ def main() -> None:
 
     if not args.skip_responsiveness:
         responsiveness(train_split)
+        cancel_latency(train_split)
 
     names = [n for n in shipped_model_names() if n.startswith("binary-")]
     if args.pairs != "all":
