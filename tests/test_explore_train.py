@@ -6,7 +6,6 @@ AppTest drives the pages; the pure logic they call is tested directly.
 from __future__ import annotations
 
 import io
-import os
 import threading
 import time
 from pathlib import Path
@@ -36,6 +35,7 @@ from core.train import (
     validate,
 )
 from pages.explain import KIND_SAVED, KIND_SESSION, KIND_TEN
+from tests.processes import children_of
 from tests.strokes import DIGIT_STROKES, render_strokes
 
 TIMEOUT = 60
@@ -181,17 +181,8 @@ def test_cancel_stops_a_training_job_between_iterations():
 
 
 def _fits_running() -> list[int]:
-    """Processes forked by core.fit_server's server for fits, now (Linux: /proc)."""
-    server = fit_server._server[0].pid if fit_server._server else None
-    running = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == server:
-            running.append(int(pid))
-    return running
+    """Processes forked by core.fit_server's server for fits, now."""
+    return children_of(fit_server._server[0].pid) if fit_server._server else []
 
 
 @pytest.mark.skipif(not fit_server.AVAILABLE, reason="needs fork and Unix sockets")

@@ -16,6 +16,7 @@ import pytest
 from core import fit_server
 from core.errors import TrainingError
 from core.fit_server import FitCancelled, fit_in_child
+from tests.processes import children_of
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
@@ -25,19 +26,6 @@ pytestmark = pytest.mark.skipif(
 
 # The child finds a fit by module and name: stdlib functions stand in for fits here
 # (pytest imports this file under a name the server could not import).
-
-
-def children_of(pid: int) -> list[int]:
-    """Processes whose parent is ``pid``, from /proc."""
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry))
-    return found
 
 
 def test_a_fit_in_a_child_answers_with_its_result():
@@ -93,13 +81,9 @@ def test_cancel_ends_the_child_at_once():
     assert children_of(server.pid) == []
 
 
-def test_the_server_goes_when_the_app_process_does():
-    script = (
-        "import operator\n"
-        "from core import fit_server\n"
-        "assert fit_server.fit_in_child(operator.add, (2, 3)) == 5\n"
-        "print(fit_server._server[1], fit_server._server[0].pid)\n"
-    )
+def run_app_process(script: str) -> str:
+    """Run ``script`` as an app process that prints its fit server's address and pid, then
+    exits; wait until that server is gone too and return the address."""
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
     )
@@ -109,12 +93,22 @@ def test_the_server_goes_when_the_app_process_does():
     while Path(f"/proc/{server_pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not Path(f"/proc/{server_pid}").exists()
+    return address
+
+
+def test_the_server_goes_when_the_app_process_does():
+    address = run_app_process(
+        "import operator\n"
+        "from core import fit_server\n"
+        "assert fit_server.fit_in_child(operator.add, (2, 3)) == 5\n"
+        "print(fit_server._server[1], fit_server._server[0].pid)\n"
+    )
     assert not os.path.exists(os.path.dirname(address))
 
 
 def test_a_fit_whose_app_process_is_gone_stops_too():
     # An app process starts a long fit, then dies without cancelling it.
-    script = (
+    address = run_app_process(
         "import threading, time, os\n"
         "from core import fit_server\n"
         "threading.Thread(target=fit_server.fit_in_child, args=(time.sleep, (600,)), daemon=True)"
@@ -125,17 +119,9 @@ def test_a_fit_whose_app_process_is_gone_stops_too():
         "print(fit_server._server[1], fit_server._server[0].pid, flush=True)\n"
         "os._exit(0)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    address, server_pid = done.stdout.split()[-2:]
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{server_pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not Path(f"/proc/{server_pid}").exists()
     # Its forked fit (same command line, socket address included) went with it.
-    while processes_serving(address) and time.monotonic() < deadline + 10:
+    deadline = time.monotonic() + 10
+    while processes_serving(address) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_serving(address) == []
     assert not os.path.exists(os.path.dirname(address))
