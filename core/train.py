@@ -371,10 +371,10 @@ def _fit_lbfgs(
     return fit.coef, fit.intercept, fit.iterations, fit.converged
 
 
-def _sklearn_fit(
+def _fit_sklearn_here(
     config: TrainConfig, features: np.ndarray, targets: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    """Any other solver: scikit-learn's ``LogisticRegression`` itself."""
+    """Any other solver: scikit-learn's ``LogisticRegression`` itself, in this process."""
     from sklearn.exceptions import ConvergenceWarning
 
     estimator = make_estimator(config)
@@ -385,7 +385,7 @@ def _sklearn_fit(
     return estimator.coef_, estimator.intercept_, int(np.max(estimator.n_iter_)), converged
 
 
-def _fit_sklearn(
+def _fit_sklearn_in_child(
     config: TrainConfig,
     features: np.ndarray,
     targets: np.ndarray,
@@ -393,7 +393,7 @@ def _fit_sklearn(
 ) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """scikit-learn's solver in a child process (``core.fit_server``): Cancel ends it at once."""
     try:
-        return fit_in_child(_sklearn_fit, (config, features, targets), cancel)
+        return fit_in_child(_fit_sklearn_here, (config, features, targets), cancel)
     except FitCancelled:
         raise Cancelled("training cancelled") from None
 
@@ -452,7 +452,8 @@ def train(
     if config.solver == "lbfgs":
         coef, intercept, iterations, converged = _fit_lbfgs(config, seen, targets, step)
     else:
-        coef, intercept, iterations, converged = _fit_sklearn(config, seen, targets, cancel)
+        fitted = _fit_sklearn_in_child(config, seen, targets, cancel)
+        coef, intercept, iterations, converged = fitted
     fit_seconds = time.perf_counter() - started
     step("measuring", 0.9)
     card = {
