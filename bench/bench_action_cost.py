@@ -35,23 +35,21 @@ from tests.browser.conftest import (
     wait_until_up,
 )
 from tests.browser.helpers import clear, draw, open_app, prediction, wait_idle, wait_rendered
+from tests.processes import cpu_seconds
 from tests.strokes import DIGIT_STROKES
 
 REPO = Path(__file__).resolve().parent.parent
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_by_process() -> dict[int, tuple[float, str]]:
     """pid -> (CPU seconds used so far, command line), for every process we can read."""
     out = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        out[int(pid)] = ((int(fields[11]) + int(fields[12])) / TICKS, command)
+        out[pid] = (cpu_seconds([pid]), command)
     return out
 
 

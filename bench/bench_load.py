@@ -56,6 +56,7 @@ from tests.browser.conftest import (
     wait_until_up,
 )
 from tests.browser.helpers import CANVAS, JS_PREDICTION
+from tests.processes import cpu_seconds, process_tree
 from tests.strokes import DIGIT_STROKES, line, render_strokes
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,26 +106,6 @@ class Tally:
 # ---------------------------------------------------------------- server memory and CPU
 
 
-def process_tree(root: int) -> list[int]:
-    """``root`` and all its descendants, from /proc."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(entry))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo += parents.get(pid, [])
-    return tree
-
-
 def rss_mb(pids: list[int]) -> float:
     total = 0
     for pid in pids:
@@ -136,19 +117,6 @@ def rss_mb(pids: list[int]) -> float:
         except OSError:
             pass
     return total / 1024
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes (and their waited-for children)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-        except OSError:
-            pass
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu_seconds() -> float:
