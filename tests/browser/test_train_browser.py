@@ -38,16 +38,21 @@ def mnist_app_url(mnist_dir) -> Iterator[str]:
         stop(process)
 
 
+def choose_preset(page, url: str, preset: str, exact: bool = True) -> None:
+    """Open the app's Train page and pick a preset by its name."""
+    open_app(page, url)
+    page.get_by_role("link", name="Train").click()
+    page.get_by_role("combobox", name="Preset").click()
+    page.get_by_role("option", name=preset, exact=exact).click()
+    wait_idle(page)
+
+
 def test_train_a_preset_use_it_draw_with_it_and_explore_it(browser, mnist_app_url, screenshots):
     context = browser.new_context(viewport=TALL)
     page = context.new_page()
     sidebar = page.locator('[data-testid="stSidebar"]')
     try:
-        open_app(page, mnist_app_url)
-        page.get_by_role("link", name="Train").click()
-        page.get_by_role("combobox", name="Preset").click()
-        page.get_by_role("option", name="0 vs 1", exact=True).click()
-        wait_idle(page)
+        choose_preset(page, mnist_app_url, "0 vs 1")
         page.get_by_text("The easiest pair").wait_for(timeout=10_000)
         page.get_by_role("button", name="Train", exact=True).click()
         use = page.get_by_role("button", name="Use this model")
@@ -101,11 +106,7 @@ def test_a_saga_preset_trains_in_its_own_process_on_the_real_server(browser, mni
     context = browser.new_context(viewport=TALL)
     page = context.new_page()
     try:
-        open_app(page, mnist_app_url)
-        page.get_by_role("link", name="Train").click()
-        page.get_by_role("combobox", name="Preset").click()
-        page.get_by_role("option", name="saga, no penalty", exact=False).click()
-        wait_idle(page)
+        choose_preset(page, mnist_app_url, "saga, no penalty", exact=False)
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_role("button", name="Use this model").wait_for(timeout=90_000)
         wait_rendered(page)
