@@ -64,8 +64,22 @@ STROKE_THRESHOLD = 0.35  # ink at or above this level (of 1) counts as stroke wh
 STROKE_PAD = 8  # margin (px at WORK_BOX scale) for thickening: the largest outward shift + 1
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full scale)
 DEFAULT_THRESHOLD = 0.1  # automatic contrast threshold on clean images (fraction of ink level)
+INK_SIGMAS = 6.0  # ink stands this many noise levels (robust sigma) above the paper
+INK_LEVEL_QUANTILE = 0.9  # the ink level: this quantile of the pixels that stand out
+MIN_INK_PIXELS = 8  # fewer pixels standing out than this is no ink
+PHOTO_BLUR = 0.7  # px: photos are blurred this much first, grain and JPEG blocks fade
+BORDER_FRACTION = 0.03  # the border ring, a fraction of the shortest side...
+BORDER_MARGIN = 0.4  # ... tells the polarity when its median leans this far to one end
+POLARITY_RATIO = 1.5  # the ink's side of the image removes this much more than the other
+MAX_STRUCTURE = 0.8  # ... and its largest, a fraction of the shortest side
+SIZE_GROWTH = 1.3  # doubling the scale must remove this much more ink to be kept
 SPECK_FRACTION = 0.02  # components narrower than this fraction of the image side are specks
-KEEP_FRACTION = 0.1  # components with this fraction of the largest one's ink are kept
+SPECK_MASS = 0.02  # components with less ink than this fraction of the largest are specks
+EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band
+KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are parts of it...
+NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
+HOLE_KEEP = 0.4  # thickening may fill this fraction of a loop's inscribed radius...
+MIN_HOLE_RADIUS = 1.5  # ... of a loop this wide (px at WORK_BOX scale) or more
 DOT_RATIO = 2.5  # ink whose extent is below this many stroke widths is a dot, not a digit
 # Encoded files are opened only in these formats: what people upload, decoded in-process.
 # Pillow would otherwise try some forty, EPS among them (run through Ghostscript if present).
@@ -495,71 +509,151 @@ def composite_alpha(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 # ---------------------------------------------------------------- ink and background
 
 
-def background_cells(gray: np.ndarray) -> np.ndarray:
-    """Coarse background: the median of each cell of a grid about 16 cells across.
+def flat_level(gray: np.ndarray) -> float | None:
+    """The background value of a clean drawing, or None for a photo.
 
-    The median is the paper (or board) whatever the ink's polarity, as long as ink
-    covers less than half of a cell. When most pixels share one exact value (a
-    drawing on a clean canvas) or the image is tiny, the background is flat and a
-    1x1 grid is returned.
+    A canvas or a paint program leaves most pixels at one exact value; a photo or
+    a scan never does (grain, JPEG). Read on a sample of about 96x96 pixels.
     """
     height, width = gray.shape
     sample = gray[:: max(1, height // 96), :: max(1, width // 96)]
     level = float(np.median(sample))
-    cell = max(2, math.ceil(max(height, width) / 16))
-    rows, cols = height // cell, width // cell
-    if rows < 3 or cols < 3 or np.count_nonzero(sample == level) * 2 > sample.size:
-        return np.full((1, 1), level, np.float32)
-    blocks = gray[: rows * cell, : cols * cell].reshape(rows, cell, cols, cell)
-    return np.median(blocks.transpose(0, 2, 1, 3).reshape(rows, cols, -1), axis=2).astype(
-        np.float32
+    return level if np.count_nonzero(sample == level) * 2 > sample.size else None
+
+
+def _odd(value: float) -> int:
+    return max(3, int(value) | 1)
+
+
+def opening(image: np.ndarray, size: int) -> np.ndarray:
+    """Grey opening by a ``size`` x ``size`` square: bright parts narrower than it removed.
+
+    Straight edges, gradients and anything wider than ``size`` are kept exactly,
+    which is why the paper's edge on a desk, a shadow's edge or a dark corner stay
+    background instead of turning into a band of ink.
+    """
+    # Beyond the border a shading is continued (odd reflection), not mirrored: a
+    # mirrored ramp would make a ridge at the border that the opening cuts as ink.
+    pad = size // 2 + 1
+    low, high = float(image.min()), float(image.max())
+    padded = np.clip(np.pad(image, pad, mode="reflect", reflect_type="odd"), low, high)
+    opened = ndi.maximum_filter(ndi.minimum_filter(padded, size=size), size=size)
+    return opened[pad:-pad, pad:-pad]
+
+
+def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
+    """The ink's polarity and the background's scale in a photo (not a clean drawing).
+
+    The paper fills most of an image's border: when the border's median is
+    clearly nearer one end of the image's range (:func:`border_polarity`), the ink
+    is at the other. Otherwise (a hard shadow across the page, dark corners), the
+    ink is the thin structure that stands out of the paper on one side: a grey
+    opening by a square (:func:`opening`) removes it from the ink-bright image,
+    while edges, gradients and anything wider than the square stay. For squares of
+    side 3, 5, 9, 17, ... px the removed signal is measured on both sides (sum of
+    its excess over its median, so that grain counts for little): the ink's side
+    is the first to remove clearly more (``POLARITY_RATIO``); edges and gradients
+    remove nothing either way, and the paper inside loops only shows at larger
+    squares. The scale is then the square that removes every stroke: the side is
+    doubled while doubling still removes over ``SIZE_GROWTH`` times more (strokes
+    wider than the square come out hollow: a thick marker, a bold print, a tight
+    crop), up to ``MAX_STRUCTURE`` of the image side. ``light`` forces the polarity.
+
+    Returns
+    -------
+    light : bool
+        True for light ink on a dark background.
+    size : int
+        Side in pixels of the square for :func:`estimate_background`.
+    """
+    if light is None:
+        light = border_polarity(gray)
+    limit = MAX_STRUCTURE * min(gray.shape)
+    sizes = [3]
+    while 2 * sizes[-1] - 1 <= limit:
+        sizes.append(2 * sizes[-1] - 1)
+    sides = {True: gray, False: 1 - gray}
+    if light is not None:
+        sides = {light: sides[light]}
+    removed: dict[bool, list[float]] = {True: [], False: []}
+    chosen = None  # index of the first size past which the ink's signal stops growing
+    for index, size in enumerate(sizes):
+        for side, image in sides.items():
+            removed[side].append(_excess(image - opening(image, size)))
+        if light is None:
+            lit, dark = removed[True][-1], removed[False][-1]
+            if max(lit, dark) > POLARITY_RATIO * min(lit, dark):
+                light = lit > dark
+                sides = {light: sides[light]}
+        if (
+            light is not None
+            and chosen is None
+            and index > 0
+            and removed[light][index] <= SIZE_GROWTH * removed[light][index - 1]
+        ):
+            chosen = index
+        if chosen is not None and index > chosen:
+            # one more step of margin: a stroke's joins and blots are wider than it
+            return light, size
+    if light is None:
+        light = removed[True][-1] > removed[False][-1]
+    return light, sizes[-1]
+
+
+def border_polarity(gray: np.ndarray) -> bool | None:
+    """True (light ink) or False (dark ink) when the image's border says so, else None.
+
+    The border (a ring ``BORDER_FRACTION`` of the side wide) is mostly paper even
+    when the digit touches it; its median against the 1st and 99th percentiles of
+    the image tells on which side the paper is, if clearly (``BORDER_MARGIN`` of
+    the range). A bold print's counters, narrower than its strokes, cannot fool it.
+    """
+    ring = max(1, round(BORDER_FRACTION * min(gray.shape)))
+    border = np.concatenate(
+        [gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(), gray[:, -ring:].ravel()]
     )
+    paper = float(np.median(border))
+    low, high = (float(v) for v in np.percentile(gray, (1, 99)))
+    if high - low < MIN_CONTRAST:
+        return None
+    lean = ((paper - low) - (high - paper)) / (high - low)  # +1: paper at the light end
+    if abs(lean) < BORDER_MARGIN:
+        return None
+    return bool(lean < 0)
 
 
-def _upsample(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Cells (of :func:`background_cells`) back to full size: bilinear, edges extended."""
-    if cells.size == 1:
-        return np.full(shape, cells.flat[0], np.float32)
-    height, width = shape
-    cell = max(2, math.ceil(max(height, width) / 16))
-    rows, cols = cells.shape
-    image = Image.fromarray(np.ascontiguousarray(cells, np.float32), "F")
-    full = np.asarray(image.resize((cols * cell, rows * cell), Image.Resampling.BILINEAR))
-    return np.pad(full, ((0, height - rows * cell), (0, width - cols * cell)), mode="edge")
+def ink_is_light(gray: np.ndarray) -> bool:
+    """Whether the ink is lighter than the background (:func:`ink_scale` for photos).
 
-
-def ink_is_light(gray: np.ndarray, cells: np.ndarray | None = None) -> bool:
-    """Whether the ink is lighter than the background.
-
-    With the background (:func:`background_cells`) subtracted, the ink is the
-    longer tail of what remains: compare the brightest and the darkest 0.3 %.
-    Ties (a uniform image) count as dark ink.
+    A clean drawing (:func:`flat_level`): whether the drawn pixels are lighter than
+    the background. Ties (a uniform image) count as dark ink.
     """
-    cells = background_cells(gray) if cells is None else cells
-    residual = (gray - _upsample(cells, gray.shape)).ravel()
-    count = max(1, residual.size * 3 // 1000)
-    if residual.size <= 2 * count + 1:
-        return float(residual.max()) > -float(residual.min())
-    ends = np.partition(residual, (count, residual.size - count - 1))
-    return float(ends[residual.size - count - 1]) > -float(ends[count])
+    level = flat_level(gray)
+    if level is None:
+        return ink_scale(gray)[0]
+    drawn = gray[gray != level]
+    return drawn.size > 0 and float(drawn.mean()) > level
 
 
-def estimate_background(
-    gray: np.ndarray, light_ink: bool, cells: np.ndarray | None = None
-) -> np.ndarray:
-    """Smooth background at full size, in the ink-bright convention (ink above it).
+def _excess(signal: np.ndarray) -> float:
+    above = signal - np.float32(np.median(signal))
+    return float(np.square(above[above > 0], dtype=np.float64).sum())
 
-    A cell that stands out on the ink side of the median of its 3x3 neighbourhood
-    by more than 0.05 (a cell filled by a thick stroke) takes that median value; the
-    others, gradients and dark corners included, are kept. Then scaled up
-    (bilinear).
+
+def estimate_background(gray: np.ndarray, light_ink: bool, size: int) -> np.ndarray:
+    """Background at full size in the ink-bright convention (ink above it), float32.
+
+    A clean drawing has a flat background; otherwise it is the grey opening by a
+    ``size`` px square (:func:`opening`, :func:`ink_scale`) of the ink-bright
+    image, lightly blurred so that its square steps do not show as ink.
     """
-    cells = background_cells(gray) if cells is None else cells
-    cells = cells if light_ink else 1 - cells
-    if cells.size > 1:
-        around = ndi.median_filter(cells, size=3, mode="nearest")
-        cells = np.minimum(cells, around + 0.05)
-    return _upsample(cells, gray.shape)
+    ink_bright = gray if light_ink else 1 - gray
+    level = flat_level(gray)
+    if level is not None:
+        return np.full(gray.shape, level if light_ink else 1 - level, np.float32)
+    background = opening(ink_bright, size)
+    # the opening hugs the noise's lower envelope: lift it to the paper's mean
+    return np.minimum(ndi.uniform_filter(background, size=3), ink_bright).astype(np.float32)
 
 
 def remove_background(gray: np.ndarray, light_ink: bool, background: np.ndarray) -> np.ndarray:
@@ -581,9 +675,11 @@ def normalise_contrast(
 ) -> tuple[np.ndarray, bool]:
     """Scale the ink level to 1 and cut what is below ``threshold`` (see PreprocessOptions).
 
-    The ink level is the value exceeded by the brightest 0.2 % of the pixels (at
-    least 8); the floor and the noise are the median and the scaled median absolute
-    deviation. All three come from one 1024-bin histogram.
+    The floor and the noise are the median and the scaled median absolute
+    deviation of the signal; the ink is what stands ``INK_SIGMAS`` noise levels
+    above the floor, however few pixels it covers (a small ballpoint digit in a
+    large photo is a fraction of a percent of them), and the ink level is the
+    ``INK_LEVEL_QUANTILE`` quantile of those pixels.
 
     Returns
     -------
@@ -592,23 +688,12 @@ def normalise_contrast(
     blank : bool
         True when no ink stands out from the background noise.
     """
-    bins = 1024
-    counts = np.bincount((signal.ravel() * (bins - 1)).astype(np.intp), minlength=bins)
-    cumulative = np.cumsum(counts)
-    total = int(cumulative[-1])
-    top = max(8, total // 500)
-    level = float(np.searchsorted(cumulative, max(total - top, 0), side="right")) / (bins - 1)
-    median_bin = int(np.searchsorted(cumulative, total // 2, side="right"))
-    floor = median_bin / (bins - 1)
-    # MAD: grow a window around the median until it holds half of the pixels
-    spread = np.arange(bins)
-    low = np.concatenate([[0], cumulative])
-    lower = np.clip(median_bin - spread, 0, bins)
-    upper = np.clip(median_bin + spread + 1, 0, bins)
-    inside = low[upper] - low[lower]
-    noise = 1.4826 * float(np.searchsorted(inside, total / 2)) / (bins - 1)
-    if level - floor < max(MIN_CONTRAST, 6 * noise):
+    floor = float(np.median(signal))
+    noise = 1.4826 * float(np.median(np.abs(signal - floor)))
+    significant = signal[signal > floor + max(INK_SIGMAS * noise, MIN_CONTRAST)]
+    if significant.size < MIN_INK_PIXELS:
         return np.zeros_like(signal), True
+    level = float(np.quantile(significant, INK_LEVEL_QUANTILE))
     if threshold is None:
         threshold = min(0.6, max(DEFAULT_THRESHOLD, (floor + 4 * noise) / level))
     threshold = min(max(float(threshold), 0.0), 0.99)
@@ -617,31 +702,100 @@ def normalise_contrast(
 
 
 def ink_components(ink: np.ndarray) -> np.ndarray:
-    """Mask of the ink worth keeping: specks dropped, parts of a digit kept.
+    """Mask of the digit's ink: specks, frames and edge bands dropped, its parts kept.
 
-    Components (8-connected) narrower than ``SPECK_FRACTION`` of the image's longest
-    side are specks; of the rest, those holding at least ``KEEP_FRACTION`` of the
-    largest one's inked area are kept (the separate bar of a 4 or 5 is).
+    Of the 8-connected components of the ink:
+
+    - specks, narrower than ``SPECK_FRACTION`` of the image's longest side, go;
+    - frames go: a component whose holes hold another component (a box drawn or
+      printed around the digit, a circle), and a band along an image edge over
+      ``EDGE_SPAN`` of that edge (a sheet's edge, a grid line, a box cut by the
+      crop), as long as something else is left;
+    - of the rest, the largest (by inked area) is the digit, and those holding at
+      least ``KEEP_FRACTION`` of its ink and lying near it are its other parts (the
+      separate bar of a 4 or 5); far ones (a stray mark) go.
     """
     mask = ink > 0
     labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
         return mask
     smallest = max(2.0, SPECK_FRACTION * max(ink.shape))
-    if count == 1:  # the common case: one stroke, no need to measure each component
-        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        size = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
-        return mask if size >= smallest else np.zeros_like(mask)
-    mass = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     boxes = ndi.find_objects(labels)
-    extent = np.array([max(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in boxes])
-    big = extent >= smallest
-    if not big.any():
+    extent = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in boxes])
+    alive = extent >= smallest
+    if not alive.any():
         return np.zeros_like(mask)
-    keep = big & (mass >= KEEP_FRACTION * mass[big].max())
-    if keep.all():
+    if count > 1:
+        mass = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)[1:]
+        alive &= mass >= SPECK_MASS * mass[alive].max()
+        alive = _drop_frames(labels, boxes, alive, ink.shape)
+        alive = _nearby_parts(boxes, mass, alive)
+    else:
+        alive = _drop_frames(labels, boxes, alive, ink.shape)
+    if alive.all():
         return mask
-    return np.concatenate([[False], keep])[labels]
+    return np.concatenate([[False], alive])[labels]
+
+
+def _drop_frames(
+    labels: np.ndarray, boxes: list, alive: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    height, width = shape
+    frames = np.zeros_like(alive)
+    for index in np.flatnonzero(alive):
+        rows, cols = boxes[index]
+        spans = [
+            (rows.start == 0 or rows.stop == height) and cols.stop - cols.start > EDGE_SPAN * width,
+            (cols.start == 0 or cols.stop == width) and rows.stop - rows.start > EDGE_SPAN * height,
+        ]
+        if any(spans):
+            frames[index] = True
+            continue
+        inside = [
+            other
+            for other in np.flatnonzero(alive)
+            if other != index and _within(boxes[other], rows, cols)
+        ]
+        if inside:
+            own = labels[rows, cols] == index + 1
+            holes = ndi.binary_fill_holes(own) & ~own
+            for other in inside:
+                o_rows, o_cols = boxes[other]
+                centre = (
+                    (o_rows.start + o_rows.stop) // 2 - rows.start,
+                    (o_cols.start + o_cols.stop) // 2 - cols.start,
+                )
+                if holes[centre]:
+                    frames[index] = True
+                    break
+    kept = alive & ~frames
+    return kept if kept.any() else alive
+
+
+def _within(box: tuple[slice, slice], rows: slice, cols: slice) -> bool:
+    return (
+        box[0].start > rows.start
+        and box[0].stop < rows.stop
+        and box[1].start > cols.start
+        and box[1].stop < cols.stop
+    )
+
+
+def _nearby_parts(boxes: list, mass: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """The largest live component and the big-enough live ones near its box."""
+    largest = int(np.flatnonzero(alive)[np.argmax(mass[alive])])
+    rows, cols = boxes[largest]
+    reach = NEAR_FRACTION * max(rows.stop - rows.start, cols.stop - cols.start)
+    keep = np.zeros_like(alive)
+    keep[largest] = True
+    for index in np.flatnonzero(alive):
+        if index == largest or mass[index] < KEEP_FRACTION * mass[largest]:
+            continue
+        o_rows, o_cols = boxes[index]
+        gap_rows = max(o_rows.start - rows.stop, rows.start - o_rows.stop, 0)
+        gap_cols = max(o_cols.start - cols.stop, cols.start - o_cols.stop, 0)
+        keep[index] = max(gap_rows, gap_cols) <= reach
+    return keep
 
 
 def crop_to_ink(ink: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
@@ -714,7 +868,7 @@ def normalise_stroke(
     The outline of the ink (:func:`outline`) is moved out or in along the distance
     to it by half the difference, with a one-pixel anti-aliased edge; thinning
     keeps a faint core (the ridge of the distance) where a stroke would vanish.
-    Widths within
+    Thickening keeps every loop open (:func:`hole_growth`). Widths within
     ``STROKE_TOLERANCE`` of the target are returned unchanged; otherwise the result
     has a margin of ``STROKE_PAD`` pixels (see :func:`trim`).
     """
@@ -723,11 +877,27 @@ def normalise_stroke(
     shift = min((target - width) / 2, STROKE_PAD - 1)
     mask, outside = shape or outline(ink)
     if shift >= 0:
-        return np.clip(shift + 1 - outside, 0, 1).astype(np.float32)
+        return np.clip(hole_growth(mask, outside, shift) + 1 - outside, 0, 1).astype(np.float32)
     inside = ndi.distance_transform_edt(mask)
     redrawn = np.clip(inside + shift, 0, 1).astype(np.float32)
     ridge = mask & (inside >= ndi.maximum_filter(inside, size=3))
     return np.maximum(redrawn, ridge * np.float32(0.5))
+
+
+def hole_growth(mask: np.ndarray, outside: np.ndarray, shift: float) -> np.ndarray | float:
+    """How far thickening may grow the ink at each pixel: ``shift``, less inside loops.
+
+    A loop (a hole: background enclosed by ink) whose inscribed radius is ``r`` px
+    lets the ink grow into it by at most ``HOLE_KEEP`` x ``r``, so the small loop of
+    a 6 or the closed top of a thin 4 survives; holes under ``MIN_HOLE_RADIUS`` px
+    are pinholes in a stroke and fill. ``mask`` and ``outside`` are :func:`outline`'s.
+    """
+    holes, count = ndi.label(ndi.binary_fill_holes(mask) & ~mask)
+    if count == 0:
+        return shift
+    radius = ndi.maximum(outside, holes, index=np.arange(1, count + 1))
+    allowed = np.where(radius < MIN_HOLE_RADIUS, shift, np.minimum(shift, HOLE_KEEP * radius))
+    return np.concatenate([[shift], allowed]).astype(np.float32)[holes]
 
 
 def trim(image: np.ndarray) -> np.ndarray:
@@ -827,9 +997,13 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     gray = reduce_gray(composite_alpha(*to_grayscale(load(image, options.crop))))
     stages = [Stage("input", gray)]
 
-    cells = background_cells(gray)
-    light = ink_is_light(gray, cells) if options.invert is None else bool(options.invert)
-    background = estimate_background(gray, light, cells)
+    size = 0  # a clean drawing's background is flat
+    if flat_level(gray) is None:
+        gray = ndi.gaussian_filter(gray, PHOTO_BLUR)  # grain and JPEG blocks are not ink
+        light, size = ink_scale(gray, options.invert)
+    else:
+        light = ink_is_light(gray) if options.invert is None else bool(options.invert)
+    background = estimate_background(gray, light, size)
     stages.append(Stage("background", background if light else 1 - background))
     signal = remove_background(gray, light, background)
     ink, blank = normalise_contrast(signal, options.contrast)
