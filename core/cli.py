@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from core.adapt import evaluate_saved
 from core.data import download_mnist, load_split
 from core.errors import DigitLensError, StorageError
@@ -22,7 +20,9 @@ from core.model import DigitModel, load_model, shipped_model_names, write_manife
 from core.preprocess import preprocess
 from core.storage import DigitStore, export_dir, export_zip, import_path
 from core.train import (
+    AUGMENTATIONS,
     PENALTIES,
+    SHIPPED_AUGMENT,
     SOLVER_PENALTIES,
     TrainConfig,
     evaluate,
@@ -30,6 +30,7 @@ from core.train import (
     task_data,
     train,
 )
+from core.verdict import judge, sure_probability
 
 _BINARY = re.compile(r"^binary-(\d)-(\d)$")
 _REST = re.compile(r"^(\d)-vs-rest$")
@@ -46,27 +47,41 @@ def config_for(model: str, **parameters) -> TrainConfig:
     raise DigitLensError(f"unknown model {model!r}: use ten-class, binary-A-B or A-vs-rest")
 
 
+def classify_record(model: DigitModel, path: str) -> dict:
+    """What ``classify --json`` prints for one file (see the README).
+
+    ``{"file", "label", "probabilities", "blank", "sure"}`` plus ``"why"`` when
+    not sure, or ``{"file", "error"}`` for a file that cannot be read.
+    """
+    try:
+        result = preprocess(path)
+    except DigitLensError as error:
+        return {"file": path, "error": str(error)}
+    names = [str(c) for c in model.classes_]
+    probs = model.predict_proba(result.pixels[None])[0]
+    record = {
+        "file": path,
+        "label": None,
+        "probabilities": {name: round(float(p), 6) for name, p in zip(names, probs, strict=True)},
+        "blank": bool(result.is_blank),
+        "sure": False,
+        "why": "no digit found",
+    }
+    if not result.is_blank:
+        verdict = judge(names, probs, result.stroke_ratio, sure_probability(model.card))
+        label = int(model.classes_[verdict.best])
+        record.update(label=label, sure=verdict.sure, why=verdict.why)
+        if verdict.sure:
+            del record["why"]
+    return record
+
+
 def _classify(args: argparse.Namespace) -> int:
     model = load_model(args.model)
-    names = [str(c) for c in model.classes_]
     failed = False
     for path in args.paths:
-        try:
-            result = preprocess(path)
-        except DigitLensError as error:
-            failed = True
-            record = {"file": path, "error": str(error)}
-        else:
-            probabilities = model.predict_proba(result.pixels[None])[0]
-            best = int(np.argmax(probabilities))
-            record = {
-                "file": path,
-                "label": None if result.is_blank else int(model.classes_[best]),
-                "probabilities": {
-                    name: round(float(p), 6) for name, p in zip(names, probabilities, strict=True)
-                },
-                "blank": bool(result.is_blank),
-            }
+        record = classify_record(model, path)
+        failed = failed or "error" in record
         if args.json:
             print(json.dumps(record), flush=False)
         elif "error" in record:
@@ -75,7 +90,10 @@ def _classify(args: argparse.Namespace) -> int:
             print(f"{path}: blank (no ink found)")
         else:
             p = record["probabilities"][str(record["label"])]
-            print(f"{path}: {record['label']} ({p:.1%})")
+            if record["sure"]:
+                print(f"{path}: {record['label']} ({p:.1%})")
+            else:
+                print(f"{path}: {record['label']}? ({p:.1%}, not sure: {record['why']})")
     sys.stdout.flush()
     return 1 if failed else 0
 
@@ -97,7 +115,8 @@ def _train(args: argparse.Namespace) -> int:
     parameters = {k: v for k, v in parameters.items() if v is not None}
     for name in names:
         started = time.perf_counter()
-        model = train(config_for(name, **parameters), train_split, test_split)
+        recipe = {"augment": args.augment or SHIPPED_AUGMENT.get(name, "none")}
+        model = train(config_for(name, **parameters, **recipe), train_split, test_split)
         card_path = model.save(args.out)
         seconds = time.perf_counter() - started
         print(
@@ -201,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--max-iter", type=int)
     trainer.add_argument("--train-size", type=int, help="random training subset size")
     trainer.add_argument("--seed", type=int)
+    trainer.add_argument(
+        "--augment",
+        choices=AUGMENTATIONS,
+        help="redraw: also train on redrawn digits and calibrate on held-out ones read by the "
+        "whole pipeline (default: the shipped recipe, redraw for ten-class, none for the rest)",
+    )
     trainer.set_defaults(run=_train)
 
     evaluator = commands.add_parser(

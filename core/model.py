@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 import threading
@@ -161,6 +162,17 @@ class DigitModel:
                 f"model card names unknown input transform {transform!r}; "
                 f"known: {', '.join(TRANSFORMS)}"
             )
+        calibration = card.get("calibration", {})
+        temperature = calibration.get("temperature", 1.0) if isinstance(calibration, dict) else None
+        if (
+            not isinstance(temperature, (int, float))
+            or isinstance(temperature, bool)
+            or not (math.isfinite(temperature) and temperature > 0)
+        ):
+            raise ModelError(
+                "model card's calibration temperature must be a positive number, "
+                f"got {temperature!r}"
+            )
         self.coef_ = coef
         self.intercept_ = intercept
         self.classes_ = _freeze(np.array(classes), np.int64)
@@ -191,9 +203,22 @@ class DigitModel:
         seen = self.transform(images).reshape(-1, N_PIXELS)
         return seen @ self.coef_.T + self.intercept_
 
+    @property
+    def temperature(self) -> float:
+        """Divides the logits before softmax (sigmoid): 1 unless the card is calibrated."""
+        return float(self.card.get("calibration", {}).get("temperature", 1.0))
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities of (n, k) logits, as :meth:`predict_proba` gives."""
+        return probabilities(logits, self.is_binary, self.temperature)
+
     def predict_proba(self, images) -> np.ndarray:
-        """Class probabilities, (n, n_classes), columns in the order of ``classes_``."""
-        return probabilities(self.decision_function(images), self.is_binary)
+        """Class probabilities, (n, n_classes), columns in the order of ``classes_``.
+
+        Calibrated: ``softmax(logits / temperature)`` (sigmoid for a pair), see
+        :attr:`temperature`.
+        """
+        return self.probabilities(self.decision_function(images))
 
     def predict(self, images) -> np.ndarray:
         """Most probable label of each image, (n,)."""
@@ -225,7 +250,8 @@ class DigitModel:
 
     @property
     def fingerprint(self) -> str:
-        """SHA-256 of what decides every answer: weights, intercepts, classes, input transform.
+        """SHA-256 of what decides every answer: weights, intercepts, classes, transform and
+        temperature.
 
         Two models with the same fingerprint classify every image alike, so it can
         key caches of their results (the arrays are read-only, so it is computed once).
@@ -233,7 +259,11 @@ class DigitModel:
         if getattr(self, "_fingerprint", None) is None:
             digest = hashlib.sha256(self.coef_.tobytes())
             digest.update(self.intercept_.tobytes())
-            digest.update(json.dumps([self.classes_.tolist(), self.input_transform]).encode())
+            digest.update(
+                json.dumps(
+                    [self.classes_.tolist(), self.input_transform, self.temperature]
+                ).encode()
+            )
             self._fingerprint = digest.hexdigest()
         return self._fingerprint
 
@@ -288,9 +318,13 @@ class DigitModel:
         return f"DigitModel(name={self.name!r}, classes={list(self.classes_)})"
 
 
-def probabilities(logits: np.ndarray, binary: bool) -> np.ndarray:
-    """Softmax of (n, k) logits, or for a binary model sigmoid of (n, 1) as two columns."""
-    logits = np.asarray(logits, dtype=np.float64)
+def probabilities(logits: np.ndarray, binary: bool, temperature: float = 1.0) -> np.ndarray:
+    """Softmax of (n, k) logits, or for a binary model sigmoid of (n, 1) as two columns.
+
+    The logits are divided by ``temperature`` first (temperature scaling: > 1
+    makes a model less sure, leaving its ranking of the classes as it is).
+    """
+    logits = np.asarray(logits, dtype=np.float64) / temperature
     if binary:
         second = 1.0 / (1.0 + np.exp(-logits[:, 0]))
         return np.stack([1.0 - second, second], axis=1)

@@ -43,6 +43,7 @@ import os
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -53,7 +54,8 @@ from core.errors import ImageError
 MAX_PIXELS = 50_000_000  # refuse larger images before decoding them (decompression bombs)
 MAX_FILE_BYTES = 100_000_000  # refuse larger files before reading them
 MAX_ASPECT = 50  # longest side / shortest side above this cannot hold a digit
-WORK_SIDE = 200  # larger images are reduced (box filter, integer factor) to about this side
+WORK_SIDE = 200  # larger images are reduced (integer factor) to about this side
+FINE_SIDE = 600  # ... from at least this side, where thin strokes still show
 WORK_BOX = 80  # stroke width is measured and changed with the longest side at this size
 BOX = 20  # MNIST: the digit's longest side, in pixels
 SIZE = 28  # MNIST: the image side, in pixels
@@ -70,11 +72,16 @@ MIN_INK_PIXELS = 8  # fewer pixels standing out than this is no ink
 PHOTO_BLUR = 0.7  # px: photos are blurred this much first, grain and JPEG blocks fade
 BORDER_FRACTION = 0.03  # the border ring, a fraction of the shortest side...
 BORDER_MARGIN = 0.4  # ... tells the polarity when its median leans this far to one end
+POLARITY_STRONG = 3.0  # thin strokes settle the polarity when one side removes this much more
+THIN_SHARE = 0.1  # ... and this share of the image's squared contrast
 POLARITY_RATIO = 1.5  # the ink's side of the image removes this much more than the other
 MAX_STRUCTURE = 0.8  # ... and its largest, a fraction of the shortest side
 SIZE_GROWTH = 1.3  # doubling the scale must remove this much more ink to be kept
 SPECK_FRACTION = 0.02  # components narrower than this fraction of the image side are specks
 SPECK_MASS = 0.02  # components with less ink than this fraction of the largest are specks
+STRONG_INK = 0.5  # a component must reach this ink level somewhere to count
+LINE_FRACTION = 0.9  # straight runs of ink this long (of the image across), two or more, are rules
+LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted rules
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band
 KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are parts of it...
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
@@ -140,11 +147,17 @@ class PreprocessOptions:
 
 @dataclass(frozen=True)
 class Preprocessed:
-    """The result: MNIST-like ``pixels`` (28x28 float32 in [0, 1]) and the stages."""
+    """The result: MNIST-like ``pixels`` (28x28 float32 in [0, 1]) and the stages.
+
+    ``stroke_ratio`` is the input's stroke width over the digit's longest side,
+    before the strokes were brought to MNIST's (0 when blank): MNIST's median is
+    0.14, and a digit drawn small with a wide pen, its loops filled in, is far above.
+    """
 
     pixels: np.ndarray
     stages: tuple[Stage, ...]
     is_blank: bool
+    stroke_ratio: float = 0.0
 
 
 # ---------------------------------------------------------------- reading
@@ -215,9 +228,9 @@ def _decode(data: bytes) -> Image.Image:
             image = Image.open(io.BytesIO(data), formats=FORMATS)
             _check_size(image.size)  # from the header, before any pixel is decoded
             image = _first_frame(image)
-            if image.format == "JPEG" and max(image.size) > 2 * WORK_SIDE:
-                # decode at 1/2, 1/4 or 1/8 scale, keeping at least 2 * WORK_SIDE
-                scale = 2 * WORK_SIDE / max(image.size)
+            if image.format == "JPEG" and max(image.size) > FINE_SIDE:
+                # decode at 1/2, 1/4 or 1/8 scale, keeping at least FINE_SIDE
+                scale = FINE_SIDE / max(image.size)
                 wanted = (math.ceil(image.size[0] * scale), math.ceil(image.size[1] * scale))
                 image.draft(image.mode, wanted)
             image.load()
@@ -312,9 +325,10 @@ def pil_to_array(image: Image.Image) -> np.ndarray:
     """Pixels of a PIL image as an array: uint8 L or LA, int32 (I) or float32 (F).
 
     Colour becomes its luma (ITU-R 601, as Pillow's "L"), alpha is kept: palette
-    images with transparency become LA. An image larger than twice ``WORK_SIDE``
-    is first reduced (box filter, integer factor) to at most ``WORK_SIDE``;
-    smaller ones are left to :func:`reduce_gray`, after alpha compositing.
+    images with transparency become LA. An image larger than twice ``FINE_SIDE``
+    is first reduced (box filter, integer factor) to at most ``FINE_SIDE``: enough
+    for a ballpoint's stroke to survive; :func:`reduce_gray` does the rest, after
+    alpha compositing.
     """
     mode = _MODES.get(image.mode, image.mode)
     if image.mode == "P" and "transparency" not in image.info:
@@ -324,8 +338,8 @@ def pil_to_array(image: Image.Image) -> np.ndarray:
     try:
         if image.mode != mode:
             image = image.convert(mode)
-        if max(image.size) > 2 * WORK_SIDE and mode != "I":
-            image = image.reduce(math.ceil(max(image.size) / WORK_SIDE))
+        if max(image.size) > 2 * FINE_SIDE and mode != "I":
+            image = image.reduce(math.ceil(max(image.size) / FINE_SIDE))
         if mode == "RGBA":  # Pillow's RGBA -> LA is slow; L and A apart are fast
             return np.dstack([np.asarray(image.convert("L")), np.asarray(image.getchannel("A"))])
         if mode == "RGB":
@@ -428,14 +442,27 @@ def reduce_array(array: np.ndarray, max_side: int = WORK_SIDE) -> np.ndarray:
     return array.reshape(shape).mean(axis=(1, 3), dtype=np.float32)
 
 
-def reduce_gray(gray: np.ndarray, max_side: int = WORK_SIDE) -> np.ndarray:
-    """Box-average a 2-D image by the integer factor that brings it to ``max_side`` or less."""
+def reduce_gray(
+    gray: np.ndarray, max_side: int = WORK_SIDE, light_ink: bool | None = None
+) -> np.ndarray:
+    """Reduce a 2-D image by the integer factor that brings it to ``max_side`` or less.
+
+    Box average by default. Knowing the ink's polarity, a block takes its darkest
+    (``light_ink=False``) or lightest pixel instead, after a box blur half a block
+    wide that quiets the grain: a ballpoint stroke a fraction of a block wide then
+    keeps its contrast instead of fading into the paper.
+    """
     factor = math.ceil(max(gray.shape) / max_side)
     if factor <= 1:
         return gray
     height, width = gray.shape[0] // factor, gray.shape[1] // factor
     if height == 0 or width == 0:
         return gray
+    if light_ink is not None:
+        blurred = ndi.uniform_filter(gray, size=max(1, factor // 2))
+        blocks = blurred[: height * factor, : width * factor].reshape(height, factor, width, factor)
+        pooled = blocks.max(axis=(1, 3)) if light_ink else blocks.min(axis=(1, 3))
+        return np.ascontiguousarray(pooled, dtype=np.float32)
     total = np.zeros((height, width), np.float32)
     for row in range(factor):
         for col in range(factor):
@@ -600,6 +627,29 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     return light, sizes[-1]
 
 
+def photo_polarity(gray: np.ndarray) -> bool:
+    """Whether a photo's ink is lighter than its paper: True for chalk on a board.
+
+    Thin strokes decide first: when an opening by a 3 or 5 px square removes over
+    ``POLARITY_STRONG`` times more on one side than on the other, and a good part
+    of all the image's contrast (``THIN_SHARE``, so that grain and the rims of a
+    bold print do not count), that side is the ink, whatever the border shows (a
+    sheet on a dark desk). Otherwise the border
+    (:func:`border_polarity`), else the larger scales of :func:`ink_scale`.
+    """
+    blurred = ndi.gaussian_filter(gray, PHOTO_BLUR)
+    spread = blurred - np.float32(np.median(blurred))
+    energy = float(np.square(spread, dtype=np.float64).sum())
+    for size in (3, 5):
+        lit = _excess(blurred - opening(blurred, size))
+        dark = _excess((1 - blurred) - opening(1 - blurred, size))
+        strong = max(lit, dark) > POLARITY_STRONG * min(lit, dark)
+        if strong and max(lit, dark) > THIN_SHARE * energy:
+            return lit > dark
+    border = border_polarity(blurred)
+    return ink_scale(blurred)[0] if border is None else border
+
+
 def border_polarity(gray: np.ndarray) -> bool | None:
     """True (light ink) or False (dark ink) when the image's border says so, else None.
 
@@ -704,9 +754,13 @@ def normalise_contrast(
 def ink_components(ink: np.ndarray) -> np.ndarray:
     """Mask of the digit's ink: specks, frames and edge bands dropped, its parts kept.
 
-    Of the 8-connected components of the ink:
+    Rules across the image go first (:func:`rule_lines`: ruled or squared paper,
+    a form's box). Then, of the
+    8-connected components of the ink:
 
-    - specks, narrower than ``SPECK_FRACTION`` of the image's longest side, go;
+    - specks, narrower than ``SPECK_FRACTION`` of the image's longest side, and
+      faint marks, nowhere reaching ``STRONG_INK`` (hysteresis: a stroke's faint
+      parts stay with its strong ones; a shading's rim on its own goes), go;
     - frames go: a component whose holes hold another component (a box drawn or
       printed around the digit, a circle), and a band along an image edge over
       ``EDGE_SPAN`` of that edge (a sheet's edge, a grid line, a box cut by the
@@ -716,13 +770,15 @@ def ink_components(ink: np.ndarray) -> np.ndarray:
       separate bar of a 4 or 5); far ones (a stray mark) go.
     """
     mask = ink > 0
+    mask &= ~rule_lines(mask)
     labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
         return mask
     smallest = max(2.0, SPECK_FRACTION * max(ink.shape))
     boxes = ndi.find_objects(labels)
     extent = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in boxes])
-    alive = extent >= smallest
+    peak = ndi.maximum(ink, labels, index=np.arange(1, count + 1))
+    alive = (extent >= smallest) & (np.asarray(peak) >= STRONG_INK)
     if not alive.any():
         return np.zeros_like(mask)
     if count > 1:
@@ -751,25 +807,68 @@ def _drop_frames(
         if any(spans):
             frames[index] = True
             continue
-        inside = [
-            other
-            for other in np.flatnonzero(alive)
-            if other != index and _within(boxes[other], rows, cols)
-        ]
-        if inside:
-            own = labels[rows, cols] == index + 1
-            holes = ndi.binary_fill_holes(own) & ~own
-            for other in inside:
+        own = labels[rows, cols] == index + 1
+        for other in np.flatnonzero(alive):
+            if other != index and _within(boxes[other], rows, cols):
                 o_rows, o_cols = boxes[other]
                 centre = (
                     (o_rows.start + o_rows.stop) // 2 - rows.start,
                     (o_cols.start + o_cols.stop) // 2 - cols.start,
                 )
-                if holes[centre]:
+                if _surrounds(own, centre):
                     frames[index] = True
                     break
     kept = alive & ~frames
     return kept if kept.any() else alive
+
+
+def _surrounds(own: np.ndarray, centre: tuple[int, int]) -> bool:
+    """Whether ink of ``own`` lies in at least 7 of the 8 directions from ``centre``.
+
+    A box or a circle drawn around a digit does, even with a gap where the pen
+    lifted; a digit's own part never surrounds another of its parts.
+    """
+    row, col = centre
+    height, width = own.shape
+    hits = 0
+    for d_row, d_col in ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1)):
+        steps = np.arange(1, max(height, width))
+        rr, cc = row + d_row * steps, col + d_col * steps
+        inside = (rr >= 0) & (rr < height) & (cc >= 0) & (cc < width)
+        hits += bool(own[rr[inside], cc[inside]].any())
+    return hits >= 7
+
+
+def rule_lines(mask: np.ndarray) -> np.ndarray:
+    """Pixels of the rules of ruled or squared paper, or of a form's box, across the image.
+
+    A rule is a run of ink, horizontal or vertical (within about 2 degrees), over
+    ``LINE_FRACTION`` of the image across, with at least one more such run parallel
+    to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
+    comes alone. Nothing is removed when nothing else would be left.
+    """
+    lines = np.zeros_like(mask)
+    for axis in (1, 0):  # horizontal rows, then vertical columns
+        # rows within LINE_SLACK of each other count as one: a slightly tilted rule
+        grown = ndi.maximum_filter1d(mask, LINE_SLACK, axis=1 - axis)
+        runs = _long_runs(grown, LINE_FRACTION * mask.shape[axis], axis) & mask
+        if ndi.label(runs, structure=np.ones((3, 3), bool))[1] >= 2:
+            lines |= runs
+    return lines if (mask & ~lines).any() else np.zeros_like(mask)
+
+
+def _long_runs(mask: np.ndarray, length: float, axis: int) -> np.ndarray:
+    """Pixels of ``mask`` in runs of at least ``length`` along ``axis`` (1: rows)."""
+    lines = mask if axis == 1 else mask.T
+    padded = np.pad(lines, ((0, 0), (1, 1))).astype(np.int8)
+    edges = np.diff(padded, axis=1)
+    starts_r, starts_c = np.nonzero(edges == 1)
+    ends_c = np.nonzero(edges == -1)[1]
+    out = np.zeros_like(lines)
+    for row, start, end in zip(starts_r, starts_c, ends_c, strict=True):
+        if end - start >= length:
+            out[row, start:end] = True
+    return out if axis == 1 else out.T
 
 
 def _within(box: tuple[slice, slice], rows: slice, cols: slice) -> bool:
@@ -782,19 +881,31 @@ def _within(box: tuple[slice, slice], rows: slice, cols: slice) -> bool:
 
 
 def _nearby_parts(boxes: list, mass: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """The largest live component and the big-enough live ones near its box."""
+    """The largest live component and the big-enough live ones near it, in a chain.
+
+    A part is near when its gap to the box of what is kept so far is under
+    ``NEAR_FRACTION`` of that box's longest side: the pieces of a digit cut by the
+    rules of ruled paper join one by one, a stray mark across the page does not.
+    """
     largest = int(np.flatnonzero(alive)[np.argmax(mass[alive])])
-    rows, cols = boxes[largest]
-    reach = NEAR_FRACTION * max(rows.stop - rows.start, cols.stop - cols.start)
     keep = np.zeros_like(alive)
     keep[largest] = True
-    for index in np.flatnonzero(alive):
-        if index == largest or mass[index] < KEEP_FRACTION * mass[largest]:
-            continue
-        o_rows, o_cols = boxes[index]
-        gap_rows = max(o_rows.start - rows.stop, rows.start - o_rows.stop, 0)
-        gap_cols = max(o_cols.start - cols.stop, cols.start - o_cols.stop, 0)
-        keep[index] = max(gap_rows, gap_cols) <= reach
+    top, left = boxes[largest][0].start, boxes[largest][1].start
+    bottom, right = boxes[largest][0].stop, boxes[largest][1].stop
+    candidates = [i for i in np.flatnonzero(alive) if mass[i] >= KEEP_FRACTION * mass[largest]]
+    grown = True
+    while grown:
+        grown = False
+        reach = NEAR_FRACTION * max(bottom - top, right - left)
+        for index in candidates:
+            if keep[index]:
+                continue
+            rows, cols = boxes[index]
+            gap = max(rows.start - bottom, top - rows.stop, cols.start - right, left - cols.stop, 0)
+            if gap <= reach:
+                keep[index], grown = True, True
+                top, left = min(top, rows.start), min(left, cols.start)
+                bottom, right = max(bottom, rows.stop), max(right, cols.stop)
     return keep
 
 
@@ -947,7 +1058,7 @@ def load(image: object, crop: tuple[float, float, float, float] | None = None) -
         if crop is not None:
             x0, y0, x1, y1 = crop_box(opened.shape[1], opened.shape[0], crop)
             opened = opened[y0:y1, x0:x1]
-        opened = reduce_array(opened)
+        opened = reduce_array(opened, FINE_SIDE)
         if opened.dtype == np.uint8 and opened.ndim == 3 and opened.shape[2] in (3, 4):
             opened = Image.fromarray(np.ascontiguousarray(opened))  # Pillow's luma is fast
     if isinstance(opened, Image.Image):
@@ -956,7 +1067,7 @@ def load(image: object, crop: tuple[float, float, float, float] | None = None) -
             opened = opened.crop(crop_box(*opened.size, crop))
         _check_aspect(opened.size)  # at full size: the message tells the real size
         opened = pil_to_array(opened)
-    return as_float(reduce_array(check_array(opened)))
+    return as_float(reduce_array(check_array(opened), FINE_SIDE))
 
 
 def preprocess(image: object, options: PreprocessOptions | None = None) -> Preprocessed:
@@ -994,15 +1105,18 @@ def preprocess(image: object, options: PreprocessOptions | None = None) -> Prepr
 
 
 def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
-    gray = reduce_gray(composite_alpha(*to_grayscale(load(image, options.crop))))
-    stages = [Stage("input", gray)]
-
+    full = composite_alpha(*to_grayscale(load(image, options.crop)))
+    gray = reduce_gray(full)
     size = 0  # a clean drawing's background is flat
     if flat_level(gray) is None:
+        light = photo_polarity(gray) if options.invert is None else bool(options.invert)
+        gray = reduce_gray(full, light_ink=light)  # thin strokes keep their contrast
         gray = ndi.gaussian_filter(gray, PHOTO_BLUR)  # grain and JPEG blocks are not ink
-        light, size = ink_scale(gray, options.invert)
+        size = ink_scale(gray, light)[1]
     else:
         light = ink_is_light(gray) if options.invert is None else bool(options.invert)
+    stages = [Stage("input", gray)]
+
     background = estimate_background(gray, light, size)
     stages.append(Stage("background", background if light else 1 - background))
     signal = remove_background(gray, light, background)
@@ -1016,23 +1130,60 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         return _blank(stages)
     stages.append(Stage("cropped", cropped))
 
+    tail = to_mnist(cropped)
+    if tail is None:
+        return _blank(stages)  # a dot or a blob, not a digit
+    stages.extend(tail.stages)
+    return Preprocessed(
+        pixels=tail.stages[-1].image,
+        stages=tuple(stages),
+        is_blank=False,
+        stroke_ratio=tail.stroke_ratio,
+    )
+
+
+class MnistFormat(NamedTuple):
+    """:func:`to_mnist`'s result: its stages (the last is the 28x28) and the stroke ratio."""
+
+    stages: tuple[Stage, ...]
+    stroke_ratio: float  # stroke width / longest side, before normalising (see Preprocessed)
+
+
+def to_mnist(cropped: np.ndarray) -> MnistFormat | None:
+    """Steps 7-9: cropped ink to MNIST's format, the stages that lead there; None for a dot.
+
+    Also what :mod:`core.augment` runs on its redrawn training digits, so that the
+    model learns from what this pipeline makes of a drawing.
+
+    Parameters
+    ----------
+    cropped : numpy.ndarray
+        float32 (H, W) in [0, 1], bright ink on black, cropped to the ink.
+
+    Returns
+    -------
+    MnistFormat or None
+        The stroke, scaling and centring stages (the last one's image is the
+        28x28 result) and the stroke ratio. None when the ink is a dot or a blob
+        (under ``DOT_RATIO`` stroke widths long), which is no digit.
+    """
     work = fit_longest(cropped, WORK_BOX)
     shape = outline(work)
     width = stroke_width(work, shape)
     if width <= 0 or max(work.shape) < DOT_RATIO * width:
-        return _blank(stages)  # a dot or a blob, not a digit
+        return None
     # Thickening by d grows the box by about d too; solve for the width that is
     # MNIST's once the grown box is scaled to BOX: t * BOX / (WORK_BOX - w + t) = W.
     target = MNIST_STROKE_WIDTH * (WORK_BOX - width) / (BOX - MNIST_STROKE_WIDTH)
     strokes = trim(normalise_stroke(work, width, target, shape))
     scale = BOX / WORK_BOX
-    stages.append(Stage(f"strokes {width * scale:.1f}px to {target * scale:.1f}px", strokes))
-
     digit = scale_to_box(strokes)
-    stages.append(Stage(f"scaled {BOX}px", digit))
-    final = centre_by_mass(digit)
-    stages.append(Stage(f"centred {SIZE}x{SIZE}", final))
-    return Preprocessed(pixels=final, stages=tuple(stages), is_blank=False)
+    stages = (
+        Stage(f"strokes {width * scale:.1f}px to {target * scale:.1f}px", strokes),
+        Stage(f"scaled {BOX}px", digit),
+        Stage(f"centred {SIZE}x{SIZE}", centre_by_mass(digit)),
+    )
+    return MnistFormat(stages, width / max(work.shape))
 
 
 def _blank(stages: list[Stage]) -> Preprocessed:

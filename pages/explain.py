@@ -23,8 +23,8 @@ from core.errors import DigitLensError, ModelError
 from core.model import DigitModel, binary_name, load_model, user_model_names, user_models_dir
 from core.preprocess import PreprocessOptions, preprocess, to_png
 from core.storage import DigitStore, default_db_path
+from core.verdict import Verdict, judge, sure_probability
 
-THRESHOLD = 0.6  # below this probability the prediction is shown as unsure
 SIDE = 28
 STAGE_WIDTH = 88  # display width of each preprocessing stage, px
 HIGHLIGHT = "#1c83e1"  # a mid blue that reads on light and dark backgrounds
@@ -220,6 +220,13 @@ class Analysis:
     scored: tuple[int, ...]  # the class each map row scores
     model_input: np.ndarray  # (28, 28) float32
     names: tuple[str, ...] = ()  # what to call each class ("not 2" for the rest); () = digits
+    stroke_ratio: float = 0.0  # the input's stroke width / size (Preprocessed.stroke_ratio)
+    sure_probability: float = 0.6  # the model's threshold (core.verdict.sure_probability)
+
+    @property
+    def verdict(self) -> Verdict:
+        """Sure or not, and why (:func:`core.verdict.judge`): the same as ``classify --json``."""
+        return judge(self.labels, self.probs, self.stroke_ratio, self.sure_probability)
 
     @property
     def predicted(self) -> int:
@@ -264,7 +271,7 @@ def analyse(
     """
     result = preprocess(data, PreprocessOptions(invert=invert, contrast=contrast, crop=crop))
     stages = tuple((stage.name, _square(_as_uint8(stage.image))) for stage in result.stages)
-    return _explain(result.pixels, model_name, stages, result.is_blank)
+    return _explain(result.pixels, model_name, stages, result.is_blank, result.stroke_ratio)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -286,7 +293,13 @@ def analyse_pixels(pixels: np.ndarray, model_name: str, source: str) -> Analysis
     return _explain(image, model_name, ((source, _as_uint8(image)),), not image.any())
 
 
-def _explain(pixels: np.ndarray, model_name: str, stages: tuple, is_blank: bool) -> Analysis:
+def _explain(
+    pixels: np.ndarray,
+    model_name: str,
+    stages: tuple,
+    is_blank: bool,
+    stroke_ratio: float = 0.0,
+) -> Analysis:
     """The model's reading of a 28×28 image in [0, 1], after the given stages."""
     model = lookup_model(model_name)
     contributions = model.contributions(pixels)
@@ -305,20 +318,22 @@ def _explain(pixels: np.ndarray, model_name: str, stages: tuple, is_blank: bool)
         scored=contributions.classes,
         model_input=np.asarray(contributions.model_input, dtype=np.float32),
         names=tuple(class_names(model)),
+        stroke_ratio=stroke_ratio,
+        sure_probability=sure_probability(model.card),
     )
 
 
-def reading(classes: tuple, probs: np.ndarray) -> tuple[str, str]:
+def reading(verdict: Verdict, labels: tuple[str, ...]) -> tuple[str, str]:
     """The Prediction metric's value and the line under it.
 
-    ``("7", "93% sure")``, or below :data:`THRESHOLD` ``("7?", "not sure: 7 or 9")``.
+    ``("7", "93% sure")``, or when the verdict is not sure ``("7?", "not sure: two
+    digits are close: 7 or 9 (48% vs 40%)")`` and the like, with its reason.
     """
-    order = np.argsort(probs)[::-1]
-    best, runner = classes[order[0]], classes[order[1]]
-    top = float(probs[order[0]])
-    if top < THRESHOLD:
-        return f"{best}?", f"not sure: {best} or {runner} ({top:.0%} vs {probs[order[1]]:.0%})"
-    return str(best), f"{top:.0%} sure"
+    best = labels[verdict.best]
+    if verdict.sure:
+        return best, f"{verdict.probability:.0%} sure"
+    runner = f"{labels[verdict.runner_up]} {verdict.runner_up_probability:.0%}"
+    return f"{best}?", f"not sure: {verdict.why} ({best} {verdict.probability:.0%}, {runner})"
 
 
 # ---------------------------------------------------------------- figures
@@ -557,11 +572,13 @@ HINT_DRAW = "Draw a digit in the black box: the prediction appears after every s
 
 def show_prediction(analysis: Analysis) -> None:
     """The Prediction metric, the unsure note and the probability bars."""
-    value, note = reading(analysis.labels, analysis.probs)
+    value, note = reading(analysis.verdict, analysis.labels)
     st.metric(
         "Prediction",
         value,
-        help=f"Below {THRESHOLD:.0%} the app says it is not sure.",
+        help=f"Shown as sure when the calibrated probability is at least "
+        f"{analysis.sure_probability:.0%} and the drawing is not too small for its pen; "
+        "a linear model's high probability on a strange input is no knowledge.",
     )
     st.caption(note)
     if len(analysis.classes) == 2:
@@ -628,9 +645,17 @@ def show_explanation(analysis: Analysis) -> None:
             "contribution."
         )
         st.plotly_chart(contributions_figure(analysis), config=config, key="maps")
+    temperature = lookup_model(analysis.model_name).temperature
+    scaled = "" if temperature == 1 else f" / {temperature:.2f}"
     st.caption(
         "intercept + Σ pixel × weight = logit; "
-        + ("sigmoid(logit) gives P." if binary else "softmax of the logits gives P.")
+        + (f"sigmoid(logit{scaled}) gives P" if binary else f"softmax(logits{scaled}) gives P")
+        + (
+            "."
+            if temperature == 1
+            else f": the temperature {temperature:.2f} is calibrated so that P means what it "
+            "says on digits the model never saw, drawn and photographed."
+        )
     )
     st.table(logit_rows(analysis), hide_index=True, width="content")
 

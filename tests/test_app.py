@@ -16,13 +16,13 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.errors import ImageError
-from core.model import load_model, probabilities
+from core.model import load_model
+from core.verdict import judge
 from pages.explain import (
     HINT_DRAW,
     KIND_PAIR,
     KIND_TEN,
     SIDE,
-    THRESHOLD,
     analyse,
     contributions_figure,
     grid,
@@ -243,7 +243,7 @@ def test_analysis_adds_up():
     sums = analysis.maps.reshape(10, -1).sum(axis=1, dtype=np.float64)
     np.testing.assert_allclose(analysis.intercepts + sums, analysis.logits, atol=1e-4)
     np.testing.assert_allclose(
-        probabilities(analysis.logits[None], False)[0], analysis.probs, rtol=1e-5, atol=1e-9
+        model.probabilities(analysis.logits[None])[0], analysis.probs, rtol=1e-5, atol=1e-9
     )
     # The table shows the same sums.
     rows = logit_rows(analysis)
@@ -289,16 +289,26 @@ def test_transforms_are_described_in_words():
 
 
 def test_reading_is_unsure_below_the_threshold():
-    classes = tuple(range(10))
+    labels = tuple(str(c) for c in range(10))
     sure = np.full(10, 0.01)
     sure[7] = 0.91
-    assert reading(classes, sure) == ("7", "91% sure")
+    assert reading(judge(labels, sure, threshold=0.6), labels) == ("7", "91% sure")
     unsure = np.full(10, 0.05)
-    unsure[7], unsure[9] = THRESHOLD - 0.05, 0.15
-    value, note = reading(classes, unsure)
+    unsure[7], unsure[9] = 0.55, 0.3
+    value, note = reading(judge(labels, unsure, threshold=0.6), labels)
     assert value == "7?"
-    assert note.startswith("not sure: 7 or 9")
-    assert reading((3, 7), np.array([0.3, 0.7])) == ("7", "70% sure")
+    assert note.startswith("not sure: two digits are close: 7 or 9")
+    pair = ("3", "7")
+    assert reading(judge(pair, np.array([0.3, 0.7]), threshold=0.6), pair) == ("7", "70% sure")
+
+
+def test_reading_says_a_drawing_too_small_for_its_pen_is_not_sure():
+    labels = tuple(str(c) for c in range(10))
+    probs = np.full(10, 0.001)
+    probs[4] = 0.991
+    value, note = reading(judge(labels, probs, stroke_ratio=0.4, threshold=0.6), labels)
+    assert value == "4?"
+    assert "too small for the pen" in note
 
 
 def test_probability_bars_cover_every_class_and_highlight_the_prediction():

@@ -14,6 +14,7 @@ from PIL import Image
 from core.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+CASES = REPO.parent / "shared" / "cases"
 
 
 def _mnist_png(path: Path, image: np.ndarray, scale: int = 8) -> Path:
@@ -48,13 +49,26 @@ def test_classify_json_lines_good_bad_and_blank(tmp_path, capsys, mnist_test):
     assert set(records[1]) == {"file", "error"} and "\n" not in records[1]["error"]
     good = [records[0], *records[2:-1]]
     for record in good:
-        assert set(record) == {"file", "label", "probabilities", "blank"}
+        assert set(record) - {"why"} == {"file", "label", "probabilities", "blank", "sure"}
+        assert ("why" in record) is (not record["sure"])
         assert record["blank"] is False
         assert set(record["probabilities"]) == {str(d) for d in range(10)}
         assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
     assert [r["label"] for r in good] == mnist_test.labels[:6].tolist()
     assert records[-1]["blank"] is True and records[-1]["label"] is None
+    assert records[-1]["sure"] is False and records[-1]["why"] == "no digit found"
     assert "Traceback" not in err
+
+
+def test_classify_says_why_it_is_not_sure(tmp_path, capsys):
+    # A 4 drawn small in a corner with the canvas's default pen: its loops are filled in.
+    path = str(CASES / "corner-small-default-pen-4.png")
+    status, out, _ = _run(capsys, "classify", path, "--json")
+    record = json.loads(out)
+    assert status == 0
+    assert record["sure"] is False and record["why"].startswith("too small for the pen")
+    status, out, _ = _run(capsys, "classify", path)
+    assert out.startswith(f"{path}: ") and "? (" in out and "not sure: too small" in out
 
 
 def test_classify_all_good_exits_zero_with_a_binary_model(tmp_path, capsys, mnist_test):

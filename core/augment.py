@@ -1,0 +1,311 @@
+"""Training digits as users bring them: MNIST redrawn with other pens, slants and shapes.
+
+A linear model learns what its training pixels look like. MNIST's digits all
+went through one pipeline (NIST's scans, 20-px box, anti-aliasing); a user's
+drawing or photo goes through :mod:`core.preprocess`, whose stroke widths,
+corners and loops differ. :func:`redraw` makes, from one MNIST training digit, a
+drawing of the same digit as another person or pen would: a random affine
+distortion (rotation, shear, aspect), and for most of them the digit's medial
+line redrawn with a round pen of random width (a ballpoint's hairline to a
+marker); :func:`augment` then runs :func:`core.preprocess.to_mnist` on it, the
+very steps a user's input goes through, so the model trains on what it will be
+shown. The result stays one linear layer on 784 pixels.
+
+Every image is determined by ``(seed, index)``: the same call gives the same
+bytes on any machine with the same library versions, whatever the number of
+workers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+from PIL import Image, ImageFilter
+from scipy import ndimage as ndi
+from scipy.special import expit
+
+from core.preprocess import SIZE, crop_to_ink, preprocess, to_mnist
+
+UPSCALE = 4  # MNIST's 28 px drawn at 112 px: room for thin pens and shears
+MAX_ROTATION = 15.0  # degrees either way
+MAX_SHEAR = 0.35  # horizontal shift per unit of height, either way
+MAX_ASPECT = 0.25  # log of the width / height change, either way
+PEN_RADII = (0.6, 7.0)  # px at UPSCALE: strokes from ~1/90 to ~1/6 of the digit's height
+KEEP_PEN = 0.25  # share of images that keep MNIST's own strokes (distortion only)
+CHUNK = 2_000  # images per worker task
+
+
+def _affine(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Upscale by ``UPSCALE`` and distort (rotation, shear, aspect) about the centre."""
+    side = SIZE * UPSCALE
+    angle = math.radians(rng.uniform(-MAX_ROTATION, MAX_ROTATION))
+    shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR)
+    aspect = math.exp(rng.uniform(-MAX_ASPECT, MAX_ASPECT))
+    cos, sin = math.cos(angle), math.sin(angle)
+    # output -> input: undo aspect, shear and rotation, then the upscale
+    forward = np.array([[cos, -sin], [sin, cos]]) @ np.array([[1, shear], [0, 1]])
+    forward = forward @ np.diag([aspect, 1 / aspect])
+    inverse = np.linalg.inv(forward) / UPSCALE
+    centre_out = np.array([side / 2, side / 2])
+    offset = np.array([SIZE / 2, SIZE / 2]) - inverse @ centre_out
+    coefficients = (
+        inverse[0, 0],
+        inverse[0, 1],
+        offset[0],
+        inverse[1, 0],
+        inverse[1, 1],
+        offset[1],
+    )
+    picture = Image.fromarray(np.ascontiguousarray(image, np.float32), "F")
+    return np.asarray(
+        picture.transform(
+            (side, side), Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR
+        )
+    )
+
+
+def _repen(image: np.ndarray, radius: float) -> np.ndarray:
+    """The digit's medial line redrawn with a round pen of ``radius`` px, anti-aliased."""
+    mask = image >= 0.5
+    if not mask.any():
+        return image
+    # Imported here: scikit-image takes a second or two to import, and only training needs it.
+    from skimage.morphology import skeletonize
+
+    line = skeletonize(mask)
+    return np.clip(radius + 0.5 - ndi.distance_transform_edt(~line), 0, 1).astype(np.float32)
+
+
+def redraw(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One MNIST digit as another writer's drawing, before the pipeline.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        float32 (28, 28) in [0, 1], bright ink on black.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (112, 112) in [0, 1].
+    """
+    distorted = _affine(image, rng)
+    if rng.random() < KEEP_PEN:
+        return np.clip(distorted, 0, 1)
+    low, high = PEN_RADII
+    radius = math.exp(rng.uniform(math.log(low), math.log(high)))  # as many thin as thick
+    return _repen(distorted, radius)
+
+
+def augment_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """:func:`redraw`, then the pipeline's last steps: the 28x28 the model would see.
+
+    Returns None when the redrawing is no digit for the pipeline (a blob).
+    """
+    drawn = redraw(image, rng)
+    cropped = crop_to_ink(drawn, drawn > 0)
+    tail = None if cropped is None else to_mnist(cropped)
+    return None if tail is None else tail.stages[-1].image
+
+
+def _augment_chunk(args: tuple[np.ndarray, np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
+    images, indices, seed = args
+    out = np.zeros((len(images), SIZE, SIZE), np.float32)
+    made = np.zeros(len(images), bool)
+    for row, (image, index) in enumerate(zip(images, indices, strict=True)):
+        result = augment_one(image, np.random.default_rng([seed, int(index)]))
+        if result is not None:
+            out[row], made[row] = result, True
+    return out, made
+
+
+def augment(
+    images: np.ndarray,
+    seed: int = 0,
+    workers: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Redraw each image once (:func:`augment_one`), in parallel, deterministically.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        (n, 28, 28) float32 in [0, 1] or uint8.
+    seed : int
+        With each image's position, decides everything random about it.
+    workers : int, optional
+        Processes to use; default one per core. 1 runs here, in this process.
+    progress : callable, optional
+        Called with the fraction done after each chunk.
+
+    Returns
+    -------
+    augmented : numpy.ndarray
+        float32 (n, 28, 28), zero where ``made`` is False.
+    made : numpy.ndarray
+        bool (n,): False for the rare redrawing the pipeline takes for a blob.
+    """
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / np.float32(255)
+    tasks = [
+        (images[start : start + CHUNK], np.arange(start, min(start + CHUNK, len(images))), seed)
+        for start in range(0, len(images), CHUNK)
+    ]
+    workers = workers or os_cpu_count()
+    results = []
+    if workers <= 1 or len(tasks) <= 1:
+        for done, task in enumerate(tasks, 1):
+            results.append(_augment_chunk(task))
+            if progress:
+                progress(done / len(tasks))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for done, result in enumerate(pool.map(_augment_chunk, tasks), 1):
+                results.append(result)
+                if progress:
+                    progress(done / len(tasks))
+    if not results:
+        return np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, bool)
+    return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+
+
+def os_cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------- calibration inputs
+
+CANVAS = 280  # the app's canvas side, px
+
+
+def on_canvas(drawn: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A redrawn digit as the app's canvas returns it: RGBA, white ink, random size and place.
+
+    Parameters
+    ----------
+    drawn : numpy.ndarray
+        float32 (112, 112) in [0, 1], from :func:`redraw`.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 (280, 280, 4).
+    """
+    side = int(rng.uniform(0.2, 0.95) * CANVAS)
+    ink = np.asarray(Image.fromarray(drawn, "F").resize((side, side), Image.Resampling.BILINEAR))
+    top, left = rng.integers(0, CANVAS - side + 1, 2)
+    cover = np.zeros((CANVAS, CANVAS), np.float32)
+    cover[top : top + side, left : left + side] = np.clip(ink, 0, 1)
+    out = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    out[:, :, :3] = 255
+    out[:, :, 3] = np.round(cover * 255).astype(np.uint8)
+    return out
+
+
+def photographed(drawn: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A redrawn digit as a phone photo of paper: uneven light, grain, blur, a dark margin.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 (H, W, 3), H and W from 160 to 640 px: the digit spans 15 % to 80 %
+        of the frame; dark or blue ink; a gradient and, often, a shadow or the
+        sheet's edge on a darker desk.
+    """
+    height = int(rng.uniform(160, 640))
+    width = int(height * rng.uniform(0.75, 1.33))
+    side = max(12, int(rng.uniform(0.15, 0.8) * min(height, width)))
+    ink = np.asarray(Image.fromarray(drawn, "F").resize((side, side), Image.Resampling.BILINEAR))
+    top = rng.integers(0, height - side + 1)
+    left = rng.integers(0, width - side + 1)
+    cover = np.zeros((height, width), np.float32)
+    cover[top : top + side, left : left + side] = np.clip(ink, 0, 1)
+    y = np.linspace(-0.5, 0.5, height, dtype=np.float32)[:, None]
+    x = np.linspace(-0.5, 0.5, width, dtype=np.float32)[None, :]
+    angle = rng.uniform(0, 2 * math.pi)
+    light = 1 - rng.uniform(0, 0.4) * (x * math.cos(angle) + y * math.sin(angle))
+    if rng.random() < 0.4:  # a shadow's edge, soft or hard
+        edge = (x - rng.uniform(-0.5, 0.5)) * math.cos(angle) + y * math.sin(angle)
+        light = light - rng.uniform(0.1, 0.35) * expit(edge / rng.uniform(0.002, 0.05))
+    paper = np.float32(rng.uniform(0.7, 0.95)) * light
+    if rng.random() < 0.3:  # the sheet's edge on a darker desk, along one side
+        margin = int(rng.uniform(0.03, 0.15) * width)
+        paper[:, :margin] = rng.uniform(0.1, 0.4)
+    colour = np.array([0.15, 0.18, 0.55] if rng.random() < 0.3 else [0.1, 0.1, 0.1], np.float32)
+    strength = np.float32(rng.uniform(0.5, 1.0))  # a faint pencil to a black marker
+    picture = paper[:, :, None] * (1 - strength * cover[:, :, None] * (1 - colour))
+    picture += rng.normal(0, rng.uniform(0.005, 0.03), picture.shape).astype(np.float32)
+    image = Image.fromarray(np.round(np.clip(picture, 0, 1) * 255).astype(np.uint8), "RGB")
+    radius = rng.uniform(0, 1.5) * side / 100
+    return np.asarray(image.filter(ImageFilter.GaussianBlur(radius)))
+
+
+def calibration_inputs(
+    images: np.ndarray, seed: int, start: int = 0
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Held-out MNIST digits as users would bring them, for calibrating and the sure rule.
+
+    Each image is redrawn (:func:`redraw`), then put on the canvas
+    (:func:`on_canvas`) or photographed (:func:`photographed`), alternately: what
+    :func:`core.preprocess.preprocess` is then given, whole pipeline included.
+    ``start`` is the position of ``images[0]`` in the whole set (for the seeds).
+
+    Yields
+    ------
+    (index, picture) : tuple of int and numpy.ndarray
+    """
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / np.float32(255)
+    for index, image in enumerate(images):
+        rng = np.random.default_rng([seed, start + index, 1])
+        drawn = redraw(image, rng)
+        picture = on_canvas(drawn, rng) if (start + index) % 2 == 0 else photographed(drawn, rng)
+        yield index, picture
+
+
+def _read_chunk(args: tuple[np.ndarray, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    images, start, seed = args
+    pixels = np.zeros((len(images), SIZE, SIZE), np.float32)
+    blank = np.zeros(len(images), bool)
+    ratio = np.zeros(len(images), np.float32)
+    for index, picture in calibration_inputs(images, seed, start):
+        result = preprocess(picture)
+        pixels[index], blank[index], ratio[index] = (
+            result.pixels,
+            result.is_blank,
+            result.stroke_ratio,
+        )
+    return pixels, blank, ratio
+
+
+def calibration_readings(
+    images: np.ndarray, seed: int, workers: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the whole pipeline makes of :func:`calibration_inputs`, in parallel.
+
+    Returns
+    -------
+    pixels : numpy.ndarray
+        float32 (n, 28, 28).
+    blank : numpy.ndarray
+        bool (n,): the pipeline found no digit.
+    stroke_ratio : numpy.ndarray
+        float32 (n,), as :class:`core.preprocess.Preprocessed` gives it.
+    """
+    tasks = [(images[s : s + CHUNK // 4], s, seed) for s in range(0, len(images), CHUNK // 4)]
+    workers = workers or os_cpu_count()
+    if workers <= 1 or len(tasks) <= 1:
+        results = [_read_chunk(task) for task in tasks]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_read_chunk, tasks))
+    return tuple(np.concatenate([r[i] for r in results]) for i in range(3))

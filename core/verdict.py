@@ -1,0 +1,117 @@
+"""The sure / not sure verdict on one reading, shared by the app and the command line.
+
+A linear model's probability is a softmax of scores; on an input unlike its
+training digits it can be 99% and mean nothing. A reading is called *sure* only
+when everything that is known to go with wrong answers is absent:
+
+1. the digit is drawn small for its pen (:attr:`Preprocessed.stroke_ratio` over
+   ``MAX_STROKE_RATIO``): its loops are filled in, no pipeline can recover them;
+2. the calibrated probability of the best class is under the model's
+   ``sure_probability`` (from its card's calibration, see
+   :func:`core.train.calibrate`; ``DEFAULT_SURE_PROBABILITY`` for an uncalibrated
+   model). Then the reason given is that two digits are close when the runner-up
+   has at least ``CLOSE_SHARE`` of the best one's probability; that the input is
+   unlike the digits the model learned from when no class reaches
+   ``UNLIKE_PROBABILITY``; else the probability and the threshold it missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# MNIST's stroke is 0.14 of the digit's longest side (median; 99th percentile about
+# 0.25); on the canvas a default 16 px pen on a digit under ~55 px reaches 0.3.
+MAX_STROKE_RATIO = 0.3
+DEFAULT_SURE_PROBABILITY = 0.6  # models without a calibration: the app's earlier rule
+CLOSE_SHARE = 0.4  # a runner-up with this share of the best probability is close
+UNLIKE_PROBABILITY = 0.5  # under this, with no close runner-up, no class fits the input
+
+TOO_SMALL = "too small for the pen: draw the digit bigger, or with a thinner pen"
+UNLIKE = "unlike the digits it learned from"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one reading should be shown.
+
+    Attributes
+    ----------
+    best : int
+        Column of the most probable class in the probabilities.
+    probability : float
+        Its calibrated probability.
+    runner_up : int
+        Column of the second most probable class.
+    runner_up_probability : float
+    sure : bool
+        Whether the answer may be shown as sure.
+    why : str or None
+        When not sure, one short phrase saying why; None when sure.
+    """
+
+    best: int
+    probability: float
+    runner_up: int
+    runner_up_probability: float
+    sure: bool
+    why: str | None
+
+
+def sure_probability(card: dict) -> float:
+    """The probability a model's answer needs to be sure: its calibration's, else the default."""
+    calibration = card.get("calibration")
+    if isinstance(calibration, dict):
+        value = calibration.get("sure_probability")
+        if isinstance(value, (int, float)) and 0 < value < 1:
+            return float(value)
+    return DEFAULT_SURE_PROBABILITY
+
+
+def judge(
+    names: Sequence[str],
+    probs: np.ndarray,
+    stroke_ratio: float = 0.0,
+    threshold: float = DEFAULT_SURE_PROBABILITY,
+) -> Verdict:
+    """The verdict on one reading.
+
+    Parameters
+    ----------
+    names : sequence of str
+        What to call each class in ``why`` ("7", or "not 2"), in the order of ``probs``.
+    probs : numpy.ndarray
+        (n_classes,) calibrated probabilities (``DigitModel.predict_proba``).
+    stroke_ratio : float
+        :attr:`core.preprocess.Preprocessed.stroke_ratio` (0 when unknown).
+    threshold : float
+        :func:`sure_probability` of the model.
+
+    Returns
+    -------
+    Verdict
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    order = np.argsort(probs)[::-1]
+    best, runner = int(order[0]), int(order[1])
+    top, second = float(probs[best]), float(probs[runner])
+    why = None
+    if stroke_ratio > MAX_STROKE_RATIO:
+        why = TOO_SMALL
+    elif top < threshold:
+        if second >= CLOSE_SHARE * top:
+            why = f"two digits are close: {names[best]} or {names[runner]}"
+        elif top < UNLIKE_PROBABILITY:
+            why = UNLIKE
+        else:
+            why = f"{top:.0%} is under the {threshold:.0%} this model needs to be sure"
+    return Verdict(
+        best=best,
+        probability=top,
+        runner_up=runner,
+        runner_up_probability=second,
+        sure=why is None,
+        why=why,
+    )
