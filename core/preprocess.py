@@ -73,7 +73,7 @@ PHOTO_BLUR = 0.7  # px: photos are blurred this much first, grain and JPEG block
 BORDER_FRACTION = 0.03  # the border ring, a fraction of the shortest side...
 BORDER_MARGIN = 0.4  # ... tells the polarity when its median leans this far to one end
 POLARITY_STRONG = 3.0  # thin strokes settle the polarity when one side removes this much more
-THIN_SHARE = 0.1  # ... and this share of the image's squared contrast
+THIN_SHARE = 0.005  # ... and this share of the image's squared contrast
 POLARITY_RATIO = 1.5  # the ink's side of the image removes this much more than the other
 MAX_STRUCTURE = 0.8  # ... and its largest, a fraction of the shortest side
 SIZE_GROWTH = 1.3  # doubling the scale must remove this much more ink to be kept
@@ -81,7 +81,12 @@ SPECK_FRACTION = 0.02  # components narrower than this fraction of the image sid
 SPECK_MASS = 0.02  # components with less ink than this fraction of the largest are specks
 STRONG_INK = 0.5  # a component must reach this ink level somewhere to count
 LINE_FRACTION = 0.9  # straight runs of ink this long (of the image across), two or more, are rules
+BOX_FRACTION = 0.3  # four runs this long, meeting at the corners, are a box
+BOX_CORNER = 0.03  # ... when their ends meet within this fraction of the image side
 LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted rules
+LINE_THINNESS = 0.15  # a component this thin for its length is a line...
+STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
+LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band
 KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are parts of it...
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
@@ -561,6 +566,8 @@ def opening(image: np.ndarray, size: int) -> np.ndarray:
     """
     # Beyond the border a shading is continued (odd reflection), not mirrored: a
     # mirrored ramp would make a ridge at the border that the opening cuts as ink.
+    # (A stroke along the border continues too: one thicker than half the square
+    # stays background there.)
     pad = size // 2 + 1
     low, high = float(image.min()), float(image.max())
     padded = np.clip(np.pad(image, pad, mode="reflect", reflect_type="odd"), low, high)
@@ -630,11 +637,11 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
 def photo_polarity(gray: np.ndarray) -> bool:
     """Whether a photo's ink is lighter than its paper: True for chalk on a board.
 
-    Thin strokes decide first: when an opening by a 3 or 5 px square removes over
-    ``POLARITY_STRONG`` times more on one side than on the other, and a good part
-    of all the image's contrast (``THIN_SHARE``, so that grain and the rims of a
-    bold print do not count), that side is the ink, whatever the border shows (a
-    sheet on a dark desk). Otherwise the border
+    Thin dark strokes decide first: when an opening by a 3 or 5 px square removes
+    over ``POLARITY_STRONG`` times more on the dark side than on the light one, and
+    a fair share of all the image's contrast (``THIN_SHARE``, so that grain and the
+    rims of a bold print do not count), the ink is dark, whatever the border shows
+    (a sheet on a dark desk). Otherwise the border
     (:func:`border_polarity`), else the larger scales of :func:`ink_scale`.
     """
     blurred = ndi.gaussian_filter(gray, PHOTO_BLUR)
@@ -643,9 +650,8 @@ def photo_polarity(gray: np.ndarray) -> bool:
     for size in (3, 5):
         lit = _excess(blurred - opening(blurred, size))
         dark = _excess((1 - blurred) - opening(1 - blurred, size))
-        strong = max(lit, dark) > POLARITY_STRONG * min(lit, dark)
-        if strong and max(lit, dark) > THIN_SHARE * energy:
-            return lit > dark
+        if dark > POLARITY_STRONG * lit and dark > THIN_SHARE * energy:
+            return False
     border = border_polarity(blurred)
     return ink_scale(blurred)[0] if border is None else border
 
@@ -804,7 +810,7 @@ def _drop_frames(
             (rows.start == 0 or rows.stop == height) and cols.stop - cols.start > EDGE_SPAN * width,
             (cols.start == 0 or cols.stop == width) and rows.stop - rows.start > EDGE_SPAN * height,
         ]
-        if any(spans):
+        if any(spans) or _stray_line(boxes, index, alive, shape):
             frames[index] = True
             continue
         own = labels[rows, cols] == index + 1
@@ -820,6 +826,28 @@ def _drop_frames(
                     break
     kept = alive & ~frames
     return kept if kept.any() else alive
+
+
+def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Whether a component is a straight line apart from the digit: a box's side, a rule.
+
+    It is thin (``LINE_THINNESS`` of its length), long (``STRAY_FRACTION`` of the
+    image across) and runs past all the other ink at both ends (by ``LINE_MARGIN``
+    of its length): a 4's separate stem or a 5's bar ends where the digit does.
+    """
+    rows, cols = boxes[index]
+    tall, wide = rows.stop - rows.start, cols.stop - cols.start
+    axis = 0 if tall > wide else 1
+    length, thickness = max(tall, wide), min(tall, wide)
+    if thickness > LINE_THINNESS * length or length < STRAY_FRACTION * shape[axis]:
+        return False
+    others = [boxes[o][axis] for o in np.flatnonzero(alive) if o != index]
+    if not others:
+        return False
+    low, high = min(s.start for s in others), max(s.stop for s in others)
+    margin = LINE_MARGIN * length
+    span = boxes[index][axis]
+    return span.start < low - margin and span.stop > high + margin
 
 
 def _surrounds(own: np.ndarray, centre: tuple[int, int]) -> bool:
@@ -840,21 +868,56 @@ def _surrounds(own: np.ndarray, centre: tuple[int, int]) -> bool:
 
 
 def rule_lines(mask: np.ndarray) -> np.ndarray:
-    """Pixels of the rules of ruled or squared paper, or of a form's box, across the image.
+    """Pixels of rules (ruled or squared paper) and of a box drawn around the digit.
 
     A rule is a run of ink, horizontal or vertical (within about 2 degrees), over
     ``LINE_FRACTION`` of the image across, with at least one more such run parallel
     to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
-    comes alone. Nothing is removed when nothing else would be left.
+    comes alone. A box is four runs over ``BOX_FRACTION`` of the image, the
+    outermost of each direction, meeting at their ends: it is removed even where
+    the digit touches it. Nothing is removed when nothing else would be left.
     """
     lines = np.zeros_like(mask)
+    sides = []
     for axis in (1, 0):  # horizontal rows, then vertical columns
         # rows within LINE_SLACK of each other count as one: a slightly tilted rule
         grown = ndi.maximum_filter1d(mask, LINE_SLACK, axis=1 - axis)
-        runs = _long_runs(grown, LINE_FRACTION * mask.shape[axis], axis) & mask
-        if ndi.label(runs, structure=np.ones((3, 3), bool))[1] >= 2:
-            lines |= runs
+        runs = _long_runs(grown, BOX_FRACTION * mask.shape[axis], axis) & mask
+        labels, count = ndi.label(runs, structure=np.ones((3, 3), bool))
+        boxes = ndi.find_objects(labels)
+        rules = [
+            i
+            for i, b in enumerate(boxes, 1)
+            if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]
+        ]
+        if len(rules) >= 2:
+            lines |= np.isin(labels, rules)
+        if count >= 2:
+            across = [(b[1 - axis].start + b[1 - axis].stop) / 2 for b in boxes]
+            first, last = int(np.argmin(across)), int(np.argmax(across))
+            sides.append((labels, (first + 1, last + 1), (boxes[first], boxes[last])))
+    if len(sides) == 2 and _closed_box(sides[0][2], sides[1][2], mask.shape):
+        for labels, chosen, _ in sides:
+            lines |= np.isin(labels, chosen)
     return lines if (mask & ~lines).any() else np.zeros_like(mask)
+
+
+def _length(box: tuple[slice, slice], axis: int) -> int:
+    return box[axis].stop - box[axis].start
+
+
+def _closed_box(rows: tuple, cols: tuple, shape: tuple[int, int]) -> bool:
+    """Whether the top and bottom runs and the left and right runs meet at four corners."""
+    (top, bottom), (left, right) = rows, cols
+    slack = BOX_CORNER * max(shape)
+    x0, x1 = (left[1].start + left[1].stop) / 2, (right[1].start + right[1].stop) / 2
+    y0, y1 = (top[0].start + top[0].stop) / 2, (bottom[0].start + bottom[0].stop) / 2
+    if x1 - x0 < BOX_FRACTION * shape[1] or y1 - y0 < BOX_FRACTION * shape[0]:
+        return False
+    ends = [
+        abs(r[1].start - x0) <= slack and abs(r[1].stop - 1 - x1) <= slack for r in (top, bottom)
+    ] + [abs(c[0].start - y0) <= slack and abs(c[0].stop - 1 - y1) <= slack for c in (left, right)]
+    return all(ends)
 
 
 def _long_runs(mask: np.ndarray, length: float, axis: int) -> np.ndarray:

@@ -1,0 +1,255 @@
+"""The stages that read real handwriting: each failure kind's mechanism, one by one.
+
+Kinds (see ../shared/cases/README.md): A light edges, B small ballpoint digit in a
+large photo, C strokes thick for the image, D small digit with a wide pen, E frames
+and lines, F thickening that closes loops, G soft blurry photos.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage as ndi
+
+from core import preprocess as pp
+from core.errors import ModelError
+from core.model import DigitModel, load_model, probabilities
+from core.verdict import TOO_SMALL, UNLIKE, judge, sure_probability
+from tests.strokes import DIGIT_STROKES, coverage, render_strokes
+
+SEVEN = DIGIT_STROKES[7][0]
+SIX = DIGIT_STROKES[6][0]
+
+
+def paper(cover: np.ndarray, light: np.ndarray | float = 0.9, ink: float = 0.15) -> np.ndarray:
+    """Dark ink (``cover`` in [0, 1]) on paper lit by ``light``, float32 grey."""
+    rng = np.random.default_rng(0)
+    picture = light * (1 - (1 - ink) * cover) + rng.normal(0, 0.01, cover.shape)
+    return np.clip(picture, 0, 1).astype(np.float32)
+
+
+def stage(result: pp.Preprocessed, name: str) -> np.ndarray:
+    return next(s.image for s in result.stages if s.name == name)
+
+
+@pytest.fixture(scope="module")
+def model() -> DigitModel:
+    return load_model("ten-class")
+
+
+def read(model: DigitModel, image) -> int | None:
+    result = pp.preprocess(image)
+    return None if result.is_blank else int(model.predict(result.pixels[None])[0])
+
+
+# ---------------------------------------------------------------- A: edges and shadows
+
+
+def test_opening_keeps_edges_and_ramps_and_removes_strokes():
+    height, width = 120, 160
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :].repeat(height, 0)
+    step = np.where(x > 0.4, 0.9, 0.3).astype(np.float32)  # a sheet's edge on a desk
+    ramp = 0.2 + 0.6 * x  # a gradient of light
+    stroke = np.zeros((height, width), np.float32)
+    stroke[:, 100:103] = 0.7
+    for image in (step, ramp):
+        np.testing.assert_allclose(pp.opening(image, 15), image, atol=1e-6)
+        # the stroke is gone; what is left is the ramp's rise across the stroke's width
+        np.testing.assert_allclose(pp.opening(image + stroke, 15), image, atol=0.02)
+
+
+@pytest.mark.parametrize("edge", [0.15, 0.3])
+def test_a_sheet_on_a_dark_desk_leaves_no_band_of_ink(model, edge):
+    cover = coverage(SEVEN, 300, 6, scale=0.35, offset=(80, 0), height=240)
+    assert not cover[:, : int(edge * 300) + 20].any()
+    light = np.full(cover.shape, 0.9, np.float32)
+    light[:, : int(edge * 300)] = 0.25  # the desk, as dark as the paper's shadow side
+    result = pp.preprocess(paper(cover, light))
+    kept = stage(result, "cropped")
+    digit = pp.reduce_gray(cover) > 0
+    assert kept.shape[1] <= np.ptp(np.flatnonzero(digit.any(axis=0))) + 3, (
+        "the desk's edge was kept"
+    )
+    assert int(model.predict(result.pixels[None])[0]) == 7
+
+
+def test_a_hard_shadow_across_the_page_is_background(model):
+    cover = coverage(SEVEN, 300, 6, scale=0.5, offset=(0, 0), height=300)
+    y = np.arange(300)[:, None] + np.zeros((1, 300))
+    light = np.where(y + 0.3 * np.arange(300)[None, :] > 200, 0.45, 0.95).astype(np.float32)
+    result = pp.preprocess(paper(cover, light))
+    far = ndi.binary_dilation(pp.reduce_gray(cover) > 0, iterations=6)
+    assert stage(result, "ink")[~far].max() < 0.1
+    assert int(model.predict(result.pixels[None])[0]) == 7
+
+
+def test_polarity_of_a_sheet_on_a_desk_a_board_and_a_bold_print():
+    cover = coverage(SEVEN, 300, 5, scale=0.3, offset=(100, 0), height=240)
+    desk = paper(cover)
+    desk[:, :170] *= 0.22  # most of the border is the dark desk
+    assert pp.photo_polarity(pp.reduce_gray(desk)) is False  # at the working size, as read
+    chalk = np.clip(0.2 + 0.7 * cover, 0, 1).astype(np.float32)
+    assert pp.photo_polarity(chalk) is True
+    bold = paper(coverage(SEVEN, 120, 30, scale=1.0, height=120))  # strokes a quarter wide
+    assert pp.photo_polarity(bold) is False
+
+
+# ---------------------------------------------------------------- B: small ballpoint digit
+
+
+def test_reducing_by_the_darkest_pixel_keeps_a_thin_stroke():
+    gray = np.full((900, 900), 0.9, np.float32)
+    gray[:, 451] = 0.2  # one pixel wide at full size, a ninth of a block after reduction
+    mean = pp.reduce_gray(gray)
+    darkest = pp.reduce_gray(gray, light_ink=False)
+    assert 0.9 - mean.min() < 0.15
+    assert 0.9 - darkest.min() > 0.3
+
+
+def test_ink_covering_a_tiny_share_of_the_photo_is_found():
+    signal = np.abs(np.random.default_rng(1).normal(0, 0.01, (400, 400))).astype(np.float32)
+    signal[200:230, 200] = 0.6  # 30 pixels: 0.02 % of the image
+    ink, blank = pp.normalise_contrast(signal)
+    assert not blank
+    assert ink[200:230, 200].min() > 0.9 and ink[:150].max() == 0
+
+
+@pytest.mark.parametrize("side", [1600, 3000])
+def test_a_small_ballpoint_digit_in_a_large_photo_is_read(model, side):
+    cover = coverage(SEVEN, side, side / 500, scale=0.12, height=side)  # 2-6 px pen, 1/8 frame
+    picture = Image.fromarray(np.round(paper(cover, ink=0.3) * 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    picture.convert("RGB").save(buffer, "JPEG", quality=85)
+    assert read(model, buffer.getvalue()) == 7
+
+
+# ---------------------------------------------------------------- C: thick strokes
+
+
+@pytest.mark.parametrize("pen", [16, 22])
+def test_strokes_thick_for_a_tight_crop_stay_solid(model, pen):
+    cover = coverage(SEVEN, 110, pen, scale=1.05, height=130)
+    result = pp.preprocess(paper(cover))
+    cropped = stage(result, "cropped")
+    assert cropped.shape[0] > 0.8 * pp.reduce_gray(cover).shape[0], "the strokes were cut"
+    assert read(model, paper(cover)) == 7
+
+
+# ---------------------------------------------------------------- D: small digit, wide pen
+
+
+def test_stroke_ratio_tells_a_digit_too_small_for_its_pen():
+    small = pp.preprocess(render_strokes(DIGIT_STROKES[4][0], pen=16, scale=0.18))
+    large = pp.preprocess(render_strokes(DIGIT_STROKES[4][0], pen=16, scale=0.9))
+    assert small.stroke_ratio > 0.3 > 0.2 > large.stroke_ratio > 0
+
+
+# ---------------------------------------------------------------- E: frames and lines
+
+
+def test_ruled_lines_as_dark_as_the_ink_are_removed_and_the_digit_kept(model):
+    cover = coverage(SEVEN, 300, 6, scale=0.6, height=240)
+    bar = np.flatnonzero((cover > 0.5).sum(axis=1) > 40)  # rows of the 7's bar
+    rules = [row for row in range(10, 240, 36) if not (bar[0] - 6 <= row <= bar[-1] + 6)]
+    for row in rules:  # the stem crosses them
+        cover[row : row + 3, :] = 1.0
+    assert len(rules) >= 4
+    assert read(model, paper(cover)) == 7
+
+
+def test_a_seven_alone_in_a_tight_crop_keeps_its_bar():
+    mask = np.zeros((100, 80), bool)
+    mask[5:15, :] = True  # the bar, the whole width
+    mask[15:95, 50:60] = True
+    assert not pp.rule_lines(mask).any()
+
+
+def test_a_circle_around_the_digit_is_dropped_even_with_a_gap():
+    ink = np.zeros((200, 200), np.float32)
+    yy, xx = np.mgrid[:200, :200]
+    ring = np.abs(np.hypot(yy - 100, xx - 100) - 85) < 3
+    ring &= ~((yy < 40) & (np.abs(xx - 100) < 12))  # where the pen lifted
+    ink[ring] = 1.0
+    ink[60:140, 95:103] = 1.0  # a 1 inside
+    keep = pp.ink_components(ink)
+    assert keep[60:140, 95:103].all() and not keep[ring].any()
+
+
+def test_a_box_drawn_around_the_digit_is_dropped(model):
+    cover = coverage(SEVEN, 200, 7, scale=0.6, height=200)
+    cover[15:19, 25:175] = cover[181:185, 25:175] = 1.0
+    cover[15:185, 25:29] = cover[15:185, 171:175] = 1.0
+    assert read(model, paper(cover)) == 7
+
+
+# ---------------------------------------------------------------- F: loops
+
+
+def test_thickening_a_thin_stroke_keeps_a_small_loop_open():
+    thin = render_strokes(SIX, pen=3, scale=0.9)
+    final = pp.preprocess(thin).pixels > 0.5
+    holes = ndi.binary_fill_holes(final) & ~final
+    assert holes.sum() >= 2, "the 6's loop was filled in"
+
+
+def test_hole_growth_is_limited_inside_loops_only():
+    mask = np.zeros((40, 40), bool)
+    mask[10:30, 10:30] = True
+    mask[16:24, 16:24] = False  # a loop of inscribed radius 4
+    outside = ndi.distance_transform_edt(~mask)
+    growth = pp.hole_growth(mask, outside, 3.0)
+    assert growth[20, 20] == pytest.approx(0.4 * 4)
+    assert growth[0, 0] == pytest.approx(3.0)
+
+
+# ---------------------------------------------------------------- G: soft photos
+
+
+def test_a_soft_low_contrast_photo_is_read(model):
+    cover = ndi.gaussian_filter(coverage(SEVEN, 240, 14, scale=0.7, height=240), 4)
+    assert read(model, paper(cover, light=0.8, ink=0.6)) == 7
+
+
+# ---------------------------------------------------------------- verdict and calibration
+
+
+def test_verdict_reasons():
+    names = [str(d) for d in range(10)]
+    sure = np.full(10, 0.005)
+    sure[3] = 0.955
+    verdict = judge(names, sure, threshold=0.9)
+    assert verdict.sure and verdict.why is None and names[verdict.best] == "3"
+    close = np.full(10, 0.02)
+    close[3], close[8] = 0.5, 0.34
+    assert judge(names, close, threshold=0.9).why == "two digits are close: 3 or 8"
+    flat = np.full(10, 0.07)
+    flat[3] = 0.37
+    assert judge(names, flat, threshold=0.9).why == UNLIKE
+    assert judge(names, sure, stroke_ratio=0.35, threshold=0.9).why == TOO_SMALL
+    nearly = np.full(10, 0.02)
+    nearly[3] = 0.82
+    assert (
+        judge(names, nearly, threshold=0.9).why
+        == "82% is under the 90% this model needs to be sure"
+    )
+
+
+def test_sure_probability_comes_from_the_calibration():
+    assert sure_probability({}) == 0.6
+    assert sure_probability({"calibration": {"sure_probability": 0.85}}) == 0.85
+    assert sure_probability({"calibration": {"sure_probability": "high"}}) == 0.6
+
+
+def test_temperature_divides_the_logits_and_is_checked():
+    coef, intercept = np.zeros((10, 784)), np.arange(10, dtype=np.float64)
+    model = DigitModel(coef, intercept, range(10), {"name": "t", "calibration": {"temperature": 2}})
+    probs = model.predict_proba(np.zeros((1, 28, 28)))
+    np.testing.assert_allclose(probs, probabilities(intercept[None] / 2, False))
+    for bad in (0, -1, float("nan"), "2", True):
+        with pytest.raises(ModelError, match="temperature"):
+            DigitModel(
+                coef, intercept, range(10), {"name": "t", "calibration": {"temperature": bad}}
+            )
