@@ -22,7 +22,7 @@ from core.storage import DigitStore, export_dir, export_zip, import_path
 from core.train import (
     AUGMENTATIONS,
     PENALTIES,
-    SHIPPED_AUGMENT,
+    SHIPPED_RECIPES,
     SOLVER_PENALTIES,
     TrainConfig,
     evaluate,
@@ -115,7 +115,11 @@ def _train(args: argparse.Namespace) -> int:
     parameters = {k: v for k, v in parameters.items() if v is not None}
     for name in names:
         started = time.perf_counter()
-        recipe = {"augment": args.augment or SHIPPED_AUGMENT.get(name, "none")}
+        recipe = dict(SHIPPED_RECIPES.get(name, {}))
+        if args.augment is not None:
+            recipe["augment"] = args.augment
+        if args.calibrate is not None:
+            recipe["calibrate"] = args.calibrate == "yes"
         model = train(config_for(name, **parameters, **recipe), train_split, test_split)
         card_path = model.save(args.out)
         seconds = time.perf_counter() - started
@@ -221,10 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--train-size", type=int, help="random training subset size")
     trainer.add_argument("--seed", type=int)
     trainer.add_argument(
-        "--augment",
-        choices=AUGMENTATIONS,
-        help="redraw: also train on redrawn digits and calibrate on held-out ones read by the "
-        "whole pipeline (default: the shipped recipe, redraw for ten-class, none for the rest)",
+        "--augment", choices=AUGMENTATIONS, help="redraw: also train on redrawn digits"
+    )
+    trainer.add_argument(
+        "--calibrate",
+        choices=("yes", "no"),
+        help="hold out digits and calibrate the probabilities and the sure rule on them, read "
+        "by the whole pipeline (default: the shipped recipe, yes for ten-class only)",
     )
     trainer.set_defaults(run=_train)
 

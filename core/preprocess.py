@@ -55,7 +55,7 @@ MAX_PIXELS = 50_000_000  # refuse larger images before decoding them (decompress
 MAX_FILE_BYTES = 100_000_000  # refuse larger files before reading them
 MAX_ASPECT = 50  # longest side / shortest side above this cannot hold a digit
 WORK_SIDE = 200  # larger images are reduced (integer factor) to about this side
-FINE_SIDE = 600  # ... from at least this side, where thin strokes still show
+FINE_SIDE = 480  # ... from at least this side, where thin strokes still show
 WORK_BOX = 80  # stroke width is measured and changed with the longest side at this size
 BOX = 20  # MNIST: the digit's longest side, in pixels
 SIZE = 28  # MNIST: the image side, in pixels
@@ -783,8 +783,8 @@ def ink_components(ink: np.ndarray) -> np.ndarray:
     smallest = max(2.0, SPECK_FRACTION * max(ink.shape))
     boxes = ndi.find_objects(labels)
     extent = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in boxes])
-    peak = ndi.maximum(ink, labels, index=np.arange(1, count + 1))
-    alive = (extent >= smallest) & (np.asarray(peak) >= STRONG_INK)
+    strong = np.bincount(labels[ink >= STRONG_INK], minlength=count + 1)[1:] > 0
+    alive = (extent >= smallest) & strong
     if not alive.any():
         return np.zeros_like(mask)
     if count > 1:
@@ -923,14 +923,14 @@ def _closed_box(rows: tuple, cols: tuple, shape: tuple[int, int]) -> bool:
 def _long_runs(mask: np.ndarray, length: float, axis: int) -> np.ndarray:
     """Pixels of ``mask`` in runs of at least ``length`` along ``axis`` (1: rows)."""
     lines = mask if axis == 1 else mask.T
-    padded = np.pad(lines, ((0, 0), (1, 1))).astype(np.int8)
-    edges = np.diff(padded, axis=1)
-    starts_r, starts_c = np.nonzero(edges == 1)
-    ends_c = np.nonzero(edges == -1)[1]
-    out = np.zeros_like(lines)
-    for row, start, end in zip(starts_r, starts_c, ends_c, strict=True):
-        if end - start >= length:
-            out[row, start:end] = True
+    edges = np.diff(np.pad(lines, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    ends = np.nonzero(edges == -1)[1]  # row-major order: each run's end follows its start
+    long = ends - starts >= length
+    marks = np.zeros((lines.shape[0], lines.shape[1] + 1), np.int32)
+    np.add.at(marks, (rows[long], starts[long]), 1)
+    np.add.at(marks, (rows[long], ends[long]), -1)
+    out = np.cumsum(marks, axis=1)[:, :-1] > 0
     return out if axis == 1 else out.T
 
 
@@ -1069,7 +1069,10 @@ def hole_growth(mask: np.ndarray, outside: np.ndarray, shift: float) -> np.ndarr
     holes, count = ndi.label(ndi.binary_fill_holes(mask) & ~mask)
     if count == 0:
         return shift
-    radius = ndi.maximum(outside, holes, index=np.arange(1, count + 1))
+    radius = np.zeros(count + 1)
+    inside = holes > 0
+    np.maximum.at(radius, holes[inside], outside[inside])
+    radius = radius[1:]
     allowed = np.where(radius < MIN_HOLE_RADIUS, shift, np.minimum(shift, HOLE_KEEP * radius))
     return np.concatenate([[shift], allowed]).astype(np.float32)[holes]
 
