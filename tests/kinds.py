@@ -42,6 +42,7 @@ import os
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +90,7 @@ SUBKINDS: dict[str, tuple[str, ...]] = {
     "E": ("box", "box-touching", "circled", "grid", "ruled", "partial-box"),
     "F": ("squared-paper", "plain-paper", "canvas"),
     "G": ("blurry",),
-    "canvas": ("writer",),
+    "canvas": ("small", "medium", "large"),
     "regression": (
         "canvas",
         "uneven-light",
@@ -116,10 +117,11 @@ def _strokes(digit: int, rng: np.random.Generator, small_loops: bool = False) ->
 
 
 def _wobble(strokes: list[Stroke], rng: np.random.Generator, amount: float) -> list[Stroke]:
-    """Rotate, shear and bend the strokes smoothly: writers unlike the templates."""
-    angle = math.radians(rng.uniform(-10, 10))
-    shear = rng.uniform(-0.15, 0.15)
-    aspect = rng.uniform(0.8, 1.15)
+    """Rotate, shear, squeeze and bend the strokes smoothly, and move each stroke a
+    little on its own: writers unlike the templates."""
+    angle = math.radians(rng.uniform(-15, 15))
+    shear = rng.uniform(-0.3, 0.3)
+    aspect = rng.uniform(0.7, 1.25)
     cos, sin = math.cos(angle), math.sin(angle)
     out = []
     for stroke in strokes:
@@ -132,6 +134,8 @@ def _wobble(strokes: list[Stroke], rng: np.random.Generator, amount: float) -> l
             )
             for _ in range(2)
         ]
+        bend[0] += rng.normal(0, amount)
+        bend[1] += rng.normal(0, amount)
         points = []
         for (x, y), dx, dy in zip(stroke, bend[0], bend[1], strict=True):
             x, y = (x - 0.5) * aspect + shear * (y - 0.5), y - 0.5
@@ -525,7 +529,7 @@ def _canvas(
 
 def _kind_d(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]:
     pen = rng.uniform(18, 40)
-    height = pen / rng.uniform(0.3, 0.5)  # pen over a third of the digit: loops close
+    height = pen / rng.uniform(0.4, 0.6)  # pen over 40 % of the digit's height: loops close
     return _png(_canvas(_strokes(digit, rng), pen, height, rng, rng.uniform(-0.15, 0.15))), "png"
 
 
@@ -678,9 +682,10 @@ def _kind_g(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
 
 
 def _kind_canvas(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]:
-    height = rng.uniform(0.15, 0.95) * CANVAS
-    pen = rng.uniform(3, max(3.5, min(40, 0.2 * height)))  # wider closes the loops: kind D
-    strokes = _wobble(_strokes(digit, rng), rng, rng.uniform(0.005, 0.02))
+    low, high = {"small": (0.15, 0.35), "medium": (0.35, 0.7), "large": (0.7, 0.95)}[sub]
+    height = rng.uniform(low, high) * CANVAS
+    pen = rng.uniform(3, max(3.5, min(40, 0.22 * height)))  # wider closes the loops: kind D
+    strokes = _wobble(_strokes(digit, rng), rng, rng.uniform(0.01, 0.03))
     return _png(_canvas(strokes, pen, height, rng, rng.uniform(-0.25, 0.25))), "png"
 
 
@@ -736,17 +741,11 @@ def subkind_of(name: str) -> str:
     return Path(name).name.split("_")[1]
 
 
-def iter_kind(kind: str, count: int, seed: int = 0) -> Iterator[Variant]:
-    """Yield ``(file name, encoded file, label, expect)`` for ``count`` variants of a kind.
+def make_variant(kind: str, index: int, seed: int = 0) -> Variant:
+    """Variant ``index`` of a kind: ``(file name, encoded file, label, expect)``.
 
-    Parameters
-    ----------
-    kind : str
-        One of :data:`KINDS`.
-    count : int
-        How many variants; sub-kinds and digits take turns.
-    seed : int
-        Variant ``i`` depends only on ``(seed, kind, i)``.
+    It depends only on ``(seed, kind, index)``; sub-kinds and digits take turns
+    with ``index``.
 
     Raises
     ------
@@ -757,25 +756,63 @@ def iter_kind(kind: str, count: int, seed: int = 0) -> Iterator[Variant]:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     subs = SUBKINDS[kind]
     digits = sorted(SMALL_LOOPS) if kind == "F" else list(range(10))
+    rng = np.random.default_rng([seed, zlib.crc32(kind.encode()), index])
+    sub = subs[index % len(subs)]
+    digit = digits[(index // len(subs) + 3 * (index % len(subs))) % len(digits)]
+    data, ext = _MAKERS[kind](sub, digit, rng)
+    return f"{kind}_{sub}_{index:03d}_{digit}.{ext}", data, digit, EXPECT.get(kind, "label")
+
+
+def iter_kind(kind: str, count: int, seed: int = 0) -> Iterator[Variant]:
+    """Yield ``(file name, encoded file, label, expect)`` for ``count`` variants of a kind.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    count : int
+        How many variants (:func:`make_variant` with index 0 to ``count - 1``).
+    seed : int
+        Variant ``i`` depends only on ``(seed, kind, i)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind.
+    """
+    if kind not in _MAKERS:
+        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     for index in range(count):
-        rng = np.random.default_rng([seed, zlib.crc32(kind.encode()), index])
-        sub = subs[index % len(subs)]
-        digit = digits[(index // len(subs) + 3 * (index % len(subs))) % len(digits)]
-        data, ext = _MAKERS[kind](sub, digit, rng)
-        yield f"{kind}_{sub}_{index:03d}_{digit}.{ext}", data, digit, EXPECT.get(kind, "label")
+        yield make_variant(kind, index, seed)
+
+
+def _write_one(job: tuple[str, int, int, str]) -> dict[str, str]:
+    kind, index, seed, directory = job
+    name, data, label, expect = make_variant(kind, index, seed)
+    (Path(directory) / name).write_bytes(data)
+    return {"file": name, "label": str(label), "kind": kind, "expect": expect}
 
 
 def write_kinds(
-    directory: str | os.PathLike, count: int = 60, seed: int = 0, kinds: tuple[str, ...] = KINDS
+    directory: str | os.PathLike,
+    count: int = 60,
+    seed: int = 0,
+    kinds: tuple[str, ...] = KINDS,
+    workers: int | None = None,
 ) -> list[dict[str, str]]:
-    """Write ``count`` variants of each kind and ``labels.csv``; return the csv's rows."""
+    """Write ``count`` variants of each kind and ``labels.csv``; return the csv's rows.
+
+    ``workers`` processes share the work (default: one per core, at most 4).
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for kind in kinds:
-        for name, data, label, expect in iter_kind(kind, count, seed):
-            (directory / name).write_bytes(data)
-            rows.append({"file": name, "label": str(label), "kind": kind, "expect": expect})
+    jobs = [(kind, index, seed, str(directory)) for kind in kinds for index in range(count)]
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            rows = list(pool.map(_write_one, jobs, chunksize=4))
+    else:
+        rows = [_write_one(job) for job in jobs]
     with open(directory / "labels.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, ["file", "label", "kind", "expect"])
         writer.writeheader()
@@ -789,9 +826,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=60, help="variants per kind (default 60)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    rows = write_kinds(args.directory, args.count, args.seed, tuple(args.kinds))
+    rows = write_kinds(args.directory, args.count, args.seed, tuple(args.kinds), args.workers)
     print(f"{len(rows)} files in {time.perf_counter() - start:.1f} s -> {args.directory}")
 
 
