@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from tests.strokes import DIGIT_STROKES, Stroke, arc, coverage, line, render_strokes
+from tests.strokes import DIGIT_STROKES, Stroke, arc, bezier, coverage, line, render_strokes
 from tests.wild import EXIF_ORIENTATION, STORED, _jitter, _lighting, _smooth_noise
 from tests.wild import photo as wild_photo
 
@@ -71,6 +71,16 @@ SMALL_LOOPS: dict[int, list[list[Stroke]]] = {
     6: [[arc(0.9, 0.7, 0.55, 0.6, -105, -180) + arc(0.47, 0.76, 0.12, 0.12, 180, 530)]],
     8: [[arc(0.5, 0.24, 0.1, 0.13, -90, 270), arc(0.5, 0.64, 0.19, 0.25, -90, 270)]],
     9: [[arc(0.5, 0.24, 0.12, 0.13, 10, -350) + line((0.62, 0.26), (0.58, 0.9))]],
+}
+
+# More ways people write some digits, for the canvas writers.
+MORE_STYLES: dict[int, list[list[Stroke]]] = {
+    1: [[line((0.3, 0.32), (0.56, 0.1), (0.56, 0.9))]],  # a long flag
+    3: [[arc(0.47, 0.3, 0.2, 0.19, 210, 440) + arc(0.47, 0.68, 0.25, 0.22, -80, 160)[1:]]],
+    4: [[line((0.62, 0.9), (0.62, 0.1), (0.22, 0.64), (0.8, 0.64))]],  # one stroke
+    5: [[line((0.7, 0.1), (0.36, 0.12), (0.3, 0.5)) + arc(0.5, 0.66, 0.24, 0.22, -140, 140)[1:]]],
+    7: [[line((0.24, 0.14), (0.76, 0.14)) + bezier((0.76, 0.14), (0.5, 0.42), (0.46, 0.9))[1:]]],
+    9: [[arc(0.46, 0.3, 0.2, 0.2, 0, -360) + bezier((0.66, 0.3), (0.66, 0.7), (0.4, 0.9))[1:]]],
 }
 
 INKS = {  # RGB in [0, 1]
@@ -101,7 +111,8 @@ SUBKINDS: dict[str, tuple[str, ...]] = {
         "transparent",
     ),
 }
-EXPECT = {"D": "label-or-unsure"}  # the rest: "label"
+EXPECT = {"D": "label-or-unsure"}  # the rest: "label", but a canvas drawing with a pen
+# over 30 % of the digit's height is "label-or-unsure" too
 
 Variant = tuple[str, bytes, int, str]
 
@@ -109,9 +120,18 @@ Variant = tuple[str, bytes, int, str]
 # ------------------------------------------------------------------ strokes and pictures
 
 
-def _strokes(digit: int, rng: np.random.Generator, small_loops: bool = False) -> list[Stroke]:
-    """One template of ``digit``, slightly reshaped like a different hand."""
-    variants = SMALL_LOOPS[digit] if small_loops else DIGIT_STROKES[digit]
+def _strokes(digit: int, rng: np.random.Generator, pool: str = "templates") -> list[Stroke]:
+    """One template of ``digit``, slightly reshaped like a different hand.
+
+    ``pool`` is ``"templates"`` (:data:`tests.strokes.DIGIT_STROKES`),
+    ``"small-loops"`` (:data:`SMALL_LOOPS`) or ``"all"`` (those and :data:`MORE_STYLES`).
+    """
+    if pool == "small-loops":
+        variants = SMALL_LOOPS[digit]
+    elif pool == "all":
+        variants = DIGIT_STROKES[digit] + SMALL_LOOPS.get(digit, []) + MORE_STYLES.get(digit, [])
+    else:
+        variants = DIGIT_STROKES[digit]
     strokes = variants[int(rng.integers(len(variants)))]
     return _jitter(strokes, rng, 0.003)
 
@@ -633,7 +653,7 @@ def _kind_e(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
 
 
 def _kind_f(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]:
-    strokes = _strokes(digit, rng, small_loops=True)
+    strokes = _strokes(digit, rng, "small-loops")
     if sub == "canvas":
         height = rng.uniform(0.55, 0.9) * CANVAS
         pen = rng.uniform(6, 0.07 * height)  # the small loop's hole stays open
@@ -681,12 +701,14 @@ def _kind_g(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
     return _encode(picture, rng, blur=blur, noise=0.01), "jpg"
 
 
-def _kind_canvas(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]:
+def _kind_canvas(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str, str]:
     low, high = {"small": (0.15, 0.35), "medium": (0.35, 0.7), "large": (0.7, 0.95)}[sub]
     height = rng.uniform(low, high) * CANVAS
-    pen = rng.uniform(3, max(3.5, min(40, 0.22 * height)))  # wider closes the loops: kind D
-    strokes = _wobble(_strokes(digit, rng), rng, rng.uniform(0.01, 0.03))
-    return _png(_canvas(strokes, pen, height, rng, rng.uniform(-0.25, 0.25))), "png"
+    pen = rng.uniform(3, 40)  # as people pick it, whatever the size
+    strokes = _wobble(_strokes(digit, rng, "all"), rng, rng.uniform(0.01, 0.03))
+    data = _png(_canvas(strokes, pen, height, rng, rng.uniform(-0.25, 0.25)))
+    # a pen over 30 % of the digit's height closes its loops (kind D): not sure is right too
+    return data, "png", "label-or-unsure" if pen > 0.3 * height else "label"
 
 
 def _kind_regression(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]:
@@ -720,7 +742,8 @@ def _kind_regression(sub: str, digit: int, rng: np.random.Generator) -> tuple[by
     return _png(array), "png"
 
 
-_MAKERS: dict[str, Callable[[str, int, np.random.Generator], tuple[bytes, str]]] = {
+# each maker returns (file bytes, extension) or (file bytes, extension, expect)
+_MAKERS: dict[str, Callable[[str, int, np.random.Generator], tuple]] = {
     "A": _kind_a,
     "B": _kind_b,
     "C": _kind_c,
@@ -759,8 +782,9 @@ def make_variant(kind: str, index: int, seed: int = 0) -> Variant:
     rng = np.random.default_rng([seed, zlib.crc32(kind.encode()), index])
     sub = subs[index % len(subs)]
     digit = digits[(index // len(subs) + 3 * (index % len(subs))) % len(digits)]
-    data, ext = _MAKERS[kind](sub, digit, rng)
-    return f"{kind}_{sub}_{index:03d}_{digit}.{ext}", data, digit, EXPECT.get(kind, "label")
+    made = _MAKERS[kind](sub, digit, rng)
+    expect = made[2] if len(made) > 2 else EXPECT.get(kind, "label")
+    return f"{kind}_{sub}_{index:03d}_{digit}.{made[1]}", made[0], digit, expect
 
 
 def iter_kind(kind: str, count: int, seed: int = 0) -> Iterator[Variant]:
