@@ -38,6 +38,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.kinds import KINDS, subkind_of, write_kinds
@@ -124,7 +126,8 @@ def judge(item: Item, answer: dict) -> bool:
         label = answer.get("label")
         best = max(probabilities.values(), default=0.0)
         sure = bool(answer["sure"]) if "sure" in answer else best >= SURE_THRESHOLD
-        item.got = f"{label} ({best:.0%}{', sure' if sure else ', unsure'})"
+        verdict = "sure" if sure else f"unsure: {answer['why']}" if answer.get("why") else "unsure"
+        item.got = f"{label} ({best:.0%}, {verdict})"
     if item.expect == "blank":
         item.right = item.ok = bool(answer.get("blank"))
         item.sure = sure
@@ -185,8 +188,30 @@ def table(items: list[Item]) -> tuple[list[str], dict]:
     return lines, result
 
 
+def _ink_crop(image):
+    """A large photo cropped around where dark thin marks gather (for looking, not measuring)."""
+    from PIL import Image, ImageFilter
+
+    grey = image.convert("L")
+    step = max(1, max(grey.size) // 400)
+    small = grey.filter(ImageFilter.MinFilter(5)).reduce(step)  # thin dark strokes survive
+    background = small.filter(ImageFilter.BoxBlur(12))
+    darker = np.clip(np.asarray(background, np.int16) - np.asarray(small, np.int16), 0, 255)
+    density = Image.fromarray(np.where(darker >= 10, 255, 0).astype(np.uint8))
+    density = np.asarray(density.filter(ImageFilter.BoxBlur(10)))
+    row, column = np.unravel_index(np.argmax(density), density.shape)
+    half = 0.2 * max(image.size)
+    cx = min(max(column * step, half), image.size[0] - half)
+    cy = min(max(row * step, half), image.size[1] - half)
+    return image.crop((round(cx - half), round(cy - half), round(cx + half), round(cy + half)))
+
+
 def contact_sheet(items: list[Item], out: Path, tile: int = 160, columns: int = 8) -> None:
-    """A PNG of the items' pictures (upright, flattened on grey) captioned with what was read."""
+    """A PNG of the items' pictures (upright, on grey) captioned with what was read.
+
+    Photos over 1200 px are shown cropped around their ink, so that a small digit
+    in a large photo can be seen.
+    """
     from PIL import Image, ImageDraw, ImageOps
 
     rows = max(1, -(-len(items) // columns))
@@ -195,9 +220,12 @@ def contact_sheet(items: list[Item], out: Path, tile: int = 160, columns: int = 
     for index, item in enumerate(items):
         with Image.open(item.path) as image:
             picture = ImageOps.exif_transpose(image)
+            if max(picture.size) > 1200:
+                picture = _ink_crop(picture)
             picture.thumbnail((tile - 4, tile - 4))
+            rgba = picture.convert("RGBA")
             flat = Image.new("RGB", picture.size, (110, 110, 110))
-            flat.paste(picture.convert("RGBA"), mask=picture.convert("RGBA"))
+            flat.paste(rgba, mask=rgba)
         x, y = (index % columns) * tile, (index // columns) * (tile + 24)
         sheet.paste(flat, (x + 2, y + 2))
         draw.text((x + 2, y + tile - 2), item.path.name[:26], fill=(255, 255, 255))

@@ -244,6 +244,15 @@ def _half_plane(
     return _ramp(distance, softness)
 
 
+def _paper_colour(
+    rng: np.random.Generator, low: float = 0.84, high: float = 0.96
+) -> tuple[float, float, float]:
+    """RGB of white paper under some light: a brightness, a warm or cool cast."""
+    level = rng.uniform(low, high)
+    warm = rng.uniform(-0.3, 1.0)  # > 0 warm (lamp), < 0 cool (daylight, shade)
+    return (level, level * (1 - 0.025 * warm), level * (1 - 0.07 * warm))
+
+
 def _paper(
     rng: np.random.Generator,
     shape: tuple[int, int],
@@ -357,8 +366,8 @@ def _kind_a(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
     cover = _digit_cover(_strokes(digit, rng), shape, centre, height, pen, rng.uniform(-0.15, 0.15))
     extent = _ink_extent(cover)
     left, top, right, bottom = extent
-    paper = _paper(rng, shape, tuple(rng.uniform([0.86, 0.84, 0.8], [0.97, 0.96, 0.93])))
-    light = _lighting(rng, shape) * 0.3 + 0.7
+    paper = _paper(rng, shape, _paper_colour(rng))
+    light = _light(rng, shape, 0.3)
     if sub in ("sheet-edge", "sheet-edge-touching"):
         side = int(rng.integers(4))
         tilt = math.radians(rng.uniform(-8, 8))
@@ -404,6 +413,14 @@ def _kind_a(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
     return _encode(picture, rng), "jpg"
 
 
+def _light(rng: np.random.Generator, shape: tuple[int, int], depth: float) -> np.ndarray:
+    """Uneven light (:func:`tests.wild._lighting`) scaled to ``1 - depth``..1, float32
+    ``shape``; computed at 1/8 scale, since it is smooth."""
+    small = (max(2, shape[0] // 8), max(2, shape[1] // 8))
+    light = Image.fromarray(_lighting(rng, small) * depth + (1 - depth), "F")
+    return np.asarray(light.resize(shape[::-1], Image.Resampling.BILINEAR))
+
+
 def _smooth_light(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     """Uneven light and paper texture computed at 1/8 scale, float32 ``shape``."""
     small = (max(2, shape[0] // 8), max(2, shape[1] // 8))
@@ -435,7 +452,7 @@ def _kind_b(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
     grey = _smooth_light(rng, shape) * (1 + _grain(rng, shape, rng.uniform(0.02, 0.05)))
     grey += _grain(rng, shape, 0.012)[::-1, ::-1]  # sensor noise, another pattern
     level = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8), "L")
-    paper = rng.uniform([0.8, 0.78, 0.74], [0.95, 0.94, 0.9])
+    paper = _paper_colour(rng, 0.8, 0.95)
     image = Image.merge("RGB", [level.point([round(v * c) for v in range(256)]) for c in paper])
     # the digit: its box only, in float, blurred a little like a lens
     box, top, left = _digit_box(_strokes(digit, rng), centre, height, pen, rng.uniform(-0.15, 0.15))
@@ -444,7 +461,7 @@ def _kind_b(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
     canvas = np.asarray(image)
     ys, xs, part = _paste(canvas, box, top, left)
     region = canvas[ys, xs].astype(np.float32) / 255
-    light = grey[ys, xs, None] / np.float32(np.mean(paper))  # the light there, roughly
+    light = grey[ys, xs, None]  # the light (and grain) there
     region = region * (1 - part[:, :, None]) + part[:, :, None] * ink * np.clip(light, 0, 1)
     patch = Image.fromarray(np.round(np.clip(region, 0, 1) * 255).astype(np.uint8), "RGB")
     image.paste(patch.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.8))), (xs.start, ys.start))
@@ -518,7 +535,7 @@ def _kind_c(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
         picture = (1 - 0.12 * waves[:, :, None]) * tint
         picture = picture + 0.02 * _smooth_noise(rng, shape, 6)[:, :, None]
     elif sub == "felt-tip" or rng.random() < 0.5:
-        colour = tuple(rng.uniform([0.8, 0.8, 0.75], [0.98, 0.97, 0.95]))
+        colour = _paper_colour(rng, 0.82, 0.98)
         picture = _paper(rng, shape, colour, texture=0.05, grain=0.02)
     else:
         picture = np.ones((rows, columns, 3), np.float32)
@@ -643,9 +660,9 @@ def _kind_e(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
         shape = cover.shape
     ink = INKS[str(rng.choice(["black", "blue", "pen"]))]
     if photo:
-        paper = _paper(rng, shape, tuple(rng.uniform([0.84, 0.82, 0.78], [0.96, 0.95, 0.92])))
+        paper = _paper(rng, shape, _paper_colour(rng))
         picture = _ink_over(paper, frame, INKS["pen"])
-        picture = _ink_over(picture, cover, ink) * (_lighting(rng, shape) * 0.3 + 0.7)[:, :, None]
+        picture = _ink_over(picture, cover, ink) * _light(rng, shape, 0.3)[:, :, None]
         return _encode(picture, rng, blur=rng.uniform(0.4, 1.0)), "jpg"
     picture = np.ones((*shape, 3), np.float32)
     picture = _ink_over(_ink_over(picture, frame, INKS["pen"]), cover, ink)
@@ -663,7 +680,7 @@ def _kind_f(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
     height = rng.uniform(0.25, 0.55) * min(shape)
     pen = rng.uniform(1.2, min(3.0, 0.025 * height))
     cx, cy = rng.uniform(0.35, 0.65) * columns, rng.uniform(0.35, 0.65) * rows
-    picture = _paper(rng, shape, tuple(rng.uniform([0.86, 0.84, 0.8], [0.97, 0.96, 0.93])))
+    picture = _paper(rng, shape, _paper_colour(rng))
     if sub == "squared-paper":
         spacing = rng.uniform(0.12, 0.3) * height
         x, y = _grid(shape)
@@ -676,7 +693,7 @@ def _kind_f(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
     cover = _digit_cover(strokes, shape, (cx, cy), height, pen, rng.uniform(-0.12, 0.12))
     ink = INKS[str(rng.choice(["black", "blue"]))]
     picture = _ink_over(picture, cover * rng.uniform(0.75, 1.0), ink)
-    picture *= (_lighting(rng, shape) * 0.3 + 0.7)[:, :, None]
+    picture *= _light(rng, shape, 0.3)[:, :, None]
     return _encode(picture, rng, blur=rng.uniform(0.3, 0.7)), "jpg"
 
 
@@ -695,7 +712,7 @@ def _kind_g(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
     ink = np.asarray(INKS[str(rng.choice(["black", "blue"]))], np.float32)
     ink = grey * (1 - contrast) + ink * contrast
     picture = _ink_over(picture, cover, tuple(ink))
-    picture *= (_lighting(rng, shape) * 0.25 + 0.75)[:, :, None]
+    picture *= _light(rng, shape, 0.25)[:, :, None]
     blur = rng.uniform(2, 8) * max(shape) / WORK_SIDE  # 2-8 px at the working scale
     blur = min(blur, pen * 1.2 + 1.5)  # the strokes must still be there for a person
     return _encode(picture, rng, blur=blur, noise=0.01), "jpg"
