@@ -47,6 +47,7 @@ from tests.kinds import KINDS, subkind_of, write_kinds
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SETS = ("realdigits", "cases", "kinds")
+FAILURE_KINDS = tuple("ABCDEFG")
 SURE_THRESHOLD = 0.6  # the app's rule when classify's JSON has no "sure"
 
 
@@ -173,6 +174,9 @@ def table(items: list[Item]) -> tuple[list[str], dict]:
 
     for set_name, group in by_set.items():
         result[set_name] = {"all": row(set_name, 0, group), "kinds": {}}
+        failures = [item for item in group if item.groups[0] in FAILURE_KINDS]
+        if set_name == "kinds" and failures:  # the "failure-kind variants", together
+            result[set_name]["A-G"] = row("A-G together", 1, failures)
         kinds: dict[str, list[Item]] = defaultdict(list)
         subs: dict[str, dict[str, list[Item]]] = defaultdict(lambda: defaultdict(list))
         for item in group:
