@@ -238,6 +238,53 @@ def contact_sheet(items: list[Item], out: Path, tile: int = 160, columns: int = 
     sheet.save(out)
 
 
+# Issue 11's targets, as (set, group path, figure, at least?, bound, what).
+TARGETS = (
+    ("realdigits", ("all",), "right", True, 0.96, "real published digits right"),
+    ("realdigits", ("kinds", "photo", "all"), "right", True, 0.95, "real photos right"),
+    ("realdigits", ("all",), "wrong_and_sure", False, 0.03, "real digits wrong and sure"),
+    ("realdigits", ("all",), "sure", True, 0.80, "real digits answered sure"),
+    ("cases", ("all",), "as_expected", True, 1.0, "cases read as expected"),
+    ("kinds", ("A-G",), "as_expected", True, 0.95, "failure-kind variants as expected"),
+    ("kinds", ("A-G",), "wrong_and_sure", False, 0.03, "failure-kind variants wrong and sure"),
+    ("kinds", ("kinds", "canvas", "all"), "right", True, 0.75, "unseen writers' drawings right"),
+    (
+        "kinds",
+        ("kinds", "canvas", "all"),
+        "wrong_and_sure",
+        False,
+        0.10,
+        "unseen writers wrong+sure",
+    ),
+    (
+        "kinds",
+        ("kinds", "regression", "all"),
+        "wrong_and_sure",
+        False,
+        0.03,
+        "regression wrong+sure",
+    ),
+)
+
+
+def target_lines(result: dict) -> list[str]:
+    """One line per target of issue 11 that these figures can show: value, bound, met."""
+    lines = []
+    for set_name, path, figure, at_least, bound, what in TARGETS:
+        node = result.get(set_name)
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            continue
+        value = node[figure]
+        met = value >= bound if at_least else value <= bound
+        sign = ">=" if at_least else "<="
+        lines.append(
+            f"  {what:<40}{value:>7.1%}  target {sign} {bound:.0%}  {'met' if met else 'NOT met'}"
+        )
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Accuracy, share sure and share wrong-and-sure on realdigits, cases "
@@ -298,6 +345,8 @@ def main() -> int:
             f'"sure" absent from classify\'s JSON: sure = highest probability >= {SURE_THRESHOLD}'
         )
     print("\n".join(lines))
+    print("issue 11's targets (set there on held-back sets; here on these):")
+    print("\n".join(target_lines(result)))
     for note in notes + [f"classify stderr: {p}" for p in problems]:
         print(note)
     misses = [item for item in items if not item.ok]
@@ -317,6 +366,7 @@ def main() -> int:
             "seed": args.seed,
             "sure_from": "fallback: max probability >= 0.6" if fallback else "classify JSON",
             "sets": result,
+            "targets": [line.strip() for line in target_lines(result)],
             "misses": [
                 {
                     "set": i.set,
