@@ -791,6 +791,11 @@ def subkind_of(name: str) -> str:
     return Path(name).name.split("_")[1]
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in _MAKERS:
+        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+
+
 def make_variant(kind: str, index: int, seed: int = 0) -> Variant:
     """Variant ``index`` of a kind: ``(file name, encoded file, label, expect)``.
 
@@ -802,8 +807,7 @@ def make_variant(kind: str, index: int, seed: int = 0) -> Variant:
     ValueError
         For an unknown kind.
     """
-    if kind not in _MAKERS:
-        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    _check_kind(kind)
     subs = SUBKINDS[kind]
     digits = sorted(SMALL_LOOPS) if kind == "F" else list(range(10))
     rng = np.random.default_rng([seed, zlib.crc32(kind.encode()), index])
@@ -817,24 +821,11 @@ def make_variant(kind: str, index: int, seed: int = 0) -> Variant:
 def iter_kind(kind: str, count: int, seed: int = 0) -> Iterator[Variant]:
     """Yield ``(file name, encoded file, label, expect)`` for ``count`` variants of a kind.
 
-    Parameters
-    ----------
-    kind : str
-        One of :data:`KINDS`.
-    count : int
-        How many variants (:func:`make_variant` with index 0 to ``count - 1``).
-    seed : int
-        Variant ``i`` depends only on ``(seed, kind, i)``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown kind.
+    Variants 0 to ``count - 1`` of :func:`make_variant`; ``kind`` is one of
+    :data:`KINDS` (else ``ValueError``, at the call).
     """
-    if kind not in _MAKERS:
-        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
-    for index in range(count):
-        yield make_variant(kind, index, seed)
+    _check_kind(kind)
+    return (make_variant(kind, index, seed) for index in range(count))
 
 
 def _write_one(job: tuple[str, int, int, str]) -> dict[str, str]:
