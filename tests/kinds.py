@@ -635,16 +635,18 @@ def _kind_e(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
                 draw.line([(-far, 2 * y), (far, 2 * y)], fill=255, width=width2)
         else:
             draw.rectangle([2 * v for v in box], outline=255, width=width2)
-    elif sub == "grid":
-        spacing = rng.uniform(0.25, 0.45) * height
-        phase_x, phase_y = rng.uniform(0, spacing, 2)
-        thin = max(2, round(line_width * rng.uniform(0.3, 0.6) * 2))
-        for x in np.arange(phase_x, columns, spacing):
+    elif sub == "grid":  # a table or squared sheet: the digit in one cell, lines near it
+        extent = max(right - left, bottom - top)
+        spacing = rng.uniform(1.1, 1.7) * extent
+        x0 = left - rng.uniform(0, spacing - (right - left))  # the cell's left line
+        y0 = top - rng.uniform(0, spacing - (bottom - top))
+        thin = max(2, round(line_width * rng.uniform(0.4, 0.9) * 2))
+        for x in np.arange(x0 % spacing, columns, spacing):
             draw.line([(2 * x, 0), (2 * x, 2 * rows)], fill=255, width=thin)
-        for y in np.arange(phase_y, rows, spacing):
+        for y in np.arange(y0 % spacing, rows, spacing):
             draw.line([(0, 2 * y), (2 * columns, 2 * y)], fill=255, width=thin)
-    elif sub == "ruled":  # the digit sits on a line
-        spacing = rng.uniform(0.7, 1.2) * (bottom - top)
+    elif sub == "ruled":  # the digit sits on a line, the line above clears it
+        spacing = rng.uniform(1.1, 1.6) * (bottom - top)
         base = bottom + pen * rng.uniform(-0.5, 0.5)
         thin = max(2, round(line_width * rng.uniform(0.4, 0.9) * 2))
         for y in np.arange(base % spacing, rows, spacing):
