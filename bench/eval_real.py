@@ -21,7 +21,8 @@ is wrong and not sure; a file classify cannot read is wrong and not sure.
 Run from the repository root::
 
     .venv/bin/python bench/eval_real.py [--model NAME] [--count N] [--seed S]
-        [--misses] [--json OUT] [--keep DIR] [--sets realdigits cases kinds]
+        [--misses] [--json OUT] [--keep DIR] [--sheets DIR]
+        [--sets realdigits cases kinds] [--kinds A B ...]
 """
 
 from __future__ import annotations
@@ -301,6 +302,9 @@ def main() -> int:
     parser.add_argument(
         "--sheets", metavar="DIR", help="write a contact sheet of misses per kind (PNG) here"
     )
+    parser.add_argument(
+        "--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="generate only these kinds"
+    )
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
     parser.add_argument("--shared", type=Path, default=SHARED, help="the shared data directory")
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
@@ -322,7 +326,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="digit-lens-kinds-") as temporary:
         if "kinds" in args.sets:
             kinds_dir = Path(args.keep) if args.keep else Path(temporary)
-            write_kinds(kinds_dir, args.count, args.seed, workers=args.workers)
+            write_kinds(kinds_dir, args.count, args.seed, tuple(args.kinds), args.workers)
             items += read_labels(kinds_dir, "kinds")
         generated = time.perf_counter()
         answers, problems = classify([item.path for item in items], args.model, args.workers)
