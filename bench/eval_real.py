@@ -24,7 +24,7 @@ of the misses of each kind (large photos cropped around their ink).
 By default 48 variants of each kind (as many failure-kind variants, 336, as the
 issue's held-back set): 633 files, about 70 CPU-seconds, half generating and half
 classifying, on as many processes as cores (measured 2026-11-30; on the shared
-2-core machine under a load of 9 that took 150 s, on two free cores it is about
+2-core machine under a load of 9 that took 150 s; two free cores should take about
 40 s).
 
 Run from the repository root::
