@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -339,6 +339,10 @@ def main() -> int:
             items += read_labels(kinds_dir, "kinds")
         generated = time.perf_counter()
         answers, problems = classify([item.path for item in items], args.model, args.workers)
+        problems = list(dict.fromkeys(problems))
+        if items and not answers:
+            print(f"eval_real: no answer from classify: {'; '.join(problems) or 'no output'}")
+            return 1
         fallback = False
         for item in items:
             answer = answers.get(str(item.path.resolve()), {"error": "no answer from classify"})
@@ -358,6 +362,12 @@ def main() -> int:
             f'"sure" absent from classify\'s JSON: sure = highest probability >= {SURE_THRESHOLD}'
         )
     print("\n".join(lines))
+    for set_name in dict.fromkeys(item.set for item in items):
+        wrong = Counter(
+            item.got.split(" (")[0] for item in items if item.set == set_name and not item.right
+        )
+        common = ", ".join(f"{answer} x{count}" for answer, count in wrong.most_common(5))
+        print(f"{set_name}: most common wrong answers: {common or 'none'}")
     print("issue 11's targets (set there on held-back sets; here on these):")
     print("\n".join(target_lines(result)))
     for note in notes + [f"classify stderr: {p}" for p in problems]:

@@ -873,7 +873,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    rows = write_kinds(args.directory, args.count, args.seed, tuple(args.kinds), args.workers)
+    try:
+        rows = write_kinds(args.directory, args.count, args.seed, tuple(args.kinds), args.workers)
+    except OSError as error:
+        parser.exit(1, f"kinds: cannot write {args.directory}: {error.strerror or error}\n")
     print(f"{len(rows)} files in {time.perf_counter() - start:.1f} s -> {args.directory}")
 
 
