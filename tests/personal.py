@@ -3,7 +3,7 @@
 A person writes alike every time. This one draws with a finger on a phone:
 the same way of drawing each digit (one stroke template per digit), a slant
 to the right, a thick stroke for a digit drawn small somewhere on the canvas
-(the shipped model reads such digits worst, see ``bench/eval_wild.py``); each
+(the shipped model reads such digits worst, see ``bench/eval_real.py``); each
 drawing still varies a little (jitter, size, slant, position, stroke width).
 Rendered as the canvas sends it (RGBA PNG, white strokes) with
 :func:`tests.strokes.coverage`.
