@@ -39,7 +39,7 @@ AUGMENTATIONS = ("none", "redraw")
 # for real input (redrawing the training digits, augment="redraw", did not help: README).
 SHIPPED_RECIPES: dict[str, dict] = {"ten-class": {"calibrate": True}}
 CALIBRATION_SIZE = 4_000  # training images held out to calibrate a model
-SURE_ERROR = 0.03  # the sure rule's threshold: at most this share of sure answers wrong
+SURE_WRONG_SHARE = 0.03  # the sure rule's threshold: at most this share of inputs wrong and sure
 
 
 class Cancelled(Exception):
@@ -369,8 +369,8 @@ def calibrate(model: DigitModel, images: np.ndarray, labels: np.ndarray, seed: i
     a user's would be. The temperature ``T`` minimises their log loss with
     probabilities ``softmax(logits / T)`` (sigmoid for a pair): the logits, and so
     the contribution maps, are unchanged; only how sure the model says it is
-    changes. The sure rule's threshold is the lowest calibrated probability above
-    which at most ``SURE_ERROR`` of these readings are wrong.
+    changes. The sure rule's threshold is the lowest calibrated probability at
+    which at most ``SURE_WRONG_SHARE`` of these readings are wrong and sure.
 
     Parameters
     ----------
@@ -408,8 +408,7 @@ def calibrate(model: DigitModel, images: np.ndarray, labels: np.ndarray, seed: i
     plausible = ratio[read] <= MAX_STROKE_RATIO
     threshold = 0.99
     for candidate in np.arange(0.50, 0.991, 0.01):
-        sure = plausible & (top >= candidate)
-        if sure.any() and np.mean(~right[sure]) <= SURE_ERROR:
+        if np.mean(plausible & (top >= candidate) & ~right) <= SURE_WRONG_SHARE:
             threshold = float(round(candidate, 2))
             break
     sure = plausible & (top >= threshold)
