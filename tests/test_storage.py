@@ -304,13 +304,13 @@ def test_an_older_schema_is_migrated_keeping_the_digits(tmp_path, monkeypatch):
     path = tmp_path / "old.sqlite3"
     filled(path, 4)
     before = DigitStore(path).arrays()
-    # A version 2 that adds a column: opening the version 1 file migrates it in place.
+    # A version 3 that adds a column: opening the version 2 file migrates it in place.
     monkeypatch.setattr(
         storage, "MIGRATIONS", [*storage.MIGRATIONS, "ALTER TABLE digits ADD COLUMN note TEXT"]
     )
     store = DigitStore(path)
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
         columns = [row[1] for row in connection.execute("PRAGMA table_info(digits)")]
     connection.close()
     assert "note" in columns
