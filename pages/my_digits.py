@@ -17,25 +17,14 @@ import streamlit as st
 from core.adapt import AdaptConfig, Adapted, adapt, evaluate_saved, meaningful_pairs, mnist_sample
 from core.data import resolve_data_dir
 from core.errors import DigitLensError
+from core.explain import class_names
 from core.model import DigitModel, load_model, save_user_model, user_model_names
 from core.preprocess import preprocess
 from core.storage import DigitStore, SavedDigit, export_zip, import_zip
-from pages.explain import (
-    TEN_CLASS,
-    active_model_name,
-    analyse_pixels,
-    class_names,
-    confusion_figure,
-    digit_store,
-    get_model,
-    lookup_model,
-    model_label,
-    show_explanation,
-    show_prediction,
-    stages_html,
-    use_model,
-)
-from pages.mnist_data import how_to_get_mnist, load_mnist, mnist
+from ui.figures import confusion_figure
+from ui.mnist import how_to_get_mnist, load_mnist, mnist
+from ui.session import TEN_CLASS, active_model_name, get_model, lookup_model, model_label, use_model
+from ui.views import analyse_pixels, digit_store, show_explanation, show_prediction, stages_html
 
 NOTE = "my_digits_note"  # session state: (kind, text) to show on the next run
 ADAPTED = "my_digits_adapted"  # session state: this session's last Adapted result

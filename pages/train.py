@@ -13,6 +13,7 @@ import streamlit as st
 
 from core import fit_server
 from core.errors import ModelError, TrainingError
+from core.explain import model_summary, transform_words
 from core.model import DigitModel, binary_name, save_user_model
 from core.train import (
     PENALTIES,
@@ -23,16 +24,9 @@ from core.train import (
     validate,
 )
 from core.transforms import TRANSFORMS
-from pages.explain import (
-    TEN_CLASS,
-    get_model,
-    model_summary,
-    remember_model,
-    transform_words,
-    use_model,
-    weights_figure,
-)
-from pages.mnist_data import how_to_get_mnist, mnist
+from ui.mnist import how_to_get_mnist, mnist
+from ui.session import TEN_CLASS, get_model, remember_model, use_model
+from ui.views import weights_chart
 
 JOB = "train_job"  # session state: this session's TrainingJob
 JOB_LABEL = "train_job_label"  # session state: what the job's model is called (set at its start)
@@ -315,7 +309,7 @@ def result(job: TrainingJob) -> None:
     if model is None:
         return
     label = st.session_state.get(JOB_LABEL) or label_for(job.config)
-    key = remember_model(model, label)
+    remember_model(model, label)
     shipped_name = shipped_counterpart(job.config)
     shipped = get_model(shipped_name)
     st.subheader("Result")
@@ -328,9 +322,9 @@ def result(job: TrainingJob) -> None:
         )
     )
     mine, theirs = st.columns(2)
-    for column, what, shown, chart in (
-        (mine, "Yours", model, key),
-        (theirs, f"Shipped {shipped_name}", shipped, shipped_name),
+    for column, what, shown in (
+        (mine, "Yours", model),
+        (theirs, f"Shipped {shipped_name}", shipped),
     ):
         with column:
             st.markdown(f"**{what}**")
@@ -339,7 +333,7 @@ def result(job: TrainingJob) -> None:
                 hide_index=True,
             )
             st.plotly_chart(
-                weights_figure(chart), config={"displayModeBar": False}, key=f"tr_w_{what}"
+                weights_chart(shown), config={"displayModeBar": False}, key=f"tr_w_{what}"
             )
     st.caption(model_summary(model, label))
     use, name_box, save = st.columns([1, 2, 1], vertical_alignment="bottom")
