@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import platform
 import threading
 import time
@@ -14,9 +12,11 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from core import fit_server
 from core.data import Split
-from core.errors import DigitLensError, TrainingError
+from core.errors import TrainingError
 from core.fit_server import FitCancelled, fit_in_child
+from core.jobs import Cancelled, Job
 from core.logistic import fit_lbfgs
 from core.model import DigitModel, binary_name
 from core.transforms import TRANSFORMS
@@ -33,10 +33,6 @@ SOLVER_PENALTIES = {
     "liblinear": ("l1", "l2"),
 }
 REST = -1  # the label of "every other digit" in a one-vs-rest model
-
-
-class Cancelled(Exception):
-    """Training was stopped by its caller."""
 
 
 @dataclass(frozen=True)
@@ -483,8 +479,17 @@ def train(
     return model
 
 
-class TrainingJob:
-    """:func:`train` in a background thread, its progress readable at any moment.
+def stops_at_once(config: TrainConfig) -> bool:
+    """True if Cancel stops this training within a second, False if only when its fit returns.
+
+    lbfgs stops at its next iteration; the other solvers' fit runs in a child process
+    that is ended (where there is none, on Windows, they stop when their fit returns).
+    """
+    return config.solver == "lbfgs" or fit_server.AVAILABLE
+
+
+class TrainingJob(Job[DigitModel]):
+    """:func:`train` as a :class:`core.jobs.Job`: in a background thread, progress readable.
 
     The app keeps one per session: the thread trains while the page's script
     runs on, so no session waits for another's training.
@@ -498,64 +503,13 @@ class TrainingJob:
 
     def __init__(self, config: TrainConfig, train_split: Split, test_split: Split | None):
         self.config = validate(config)
-        self._splits = (train_split, test_split)
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="digit-lens-train", daemon=True)
-        self.message, self.fraction = "waiting", 0.0
-        self.started: float | None = None
-        self.finished: float | None = None
-        self.model: DigitModel | None = None
-        self.error: str | None = None
-        self.cancelled = False
-
-    def start(self) -> TrainingJob:
-        """Start training; returns at once."""
-        self.started = time.monotonic()
-        self._thread.start()
-        return self
-
-    def cancel(self) -> None:
-        """Ask the training to stop at its next step or iteration."""
-        self._cancel.set()
+        super().__init__(
+            lambda progress, cancel: train(self.config, train_split, test_split, progress, cancel),
+            what="training",
+            name="digit-lens-train",
+        )
 
     @property
-    def cancelling(self) -> bool:
-        """True once cancel was asked and the job has not stopped yet."""
-        return self._cancel.is_set() and self.running
-
-    @property
-    def running(self) -> bool:
-        """True from :meth:`start` until the model, an error or the cancellation is in."""
-        return self.started is not None and self.finished is None
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since :meth:`start` (until the end, once finished)."""
-        if self.started is None:
-            return 0.0
-        return (self.finished or time.monotonic()) - self.started
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the job is over (or ``timeout`` seconds); True if it is over."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _progress(self, message: str, fraction: float) -> None:
-        self.message, self.fraction = message, fraction
-
-    def _run(self) -> None:
-        # Linux schedules threads one by one: a nicer training thread leaves the CPU
-        # to the threads that answer the app's sessions when they need it (elsewhere,
-        # or if refused, it trains at normal priority).
-        with contextlib.suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        try:
-            self.model = train(self.config, *self._splits, self._progress, self._cancel)
-        except Cancelled:
-            self.cancelled = True
-        except DigitLensError as error:
-            self.error = str(error)
-        except Exception as error:  # shown to the user in one line, never a traceback
-            self.error = f"training failed: {type(error).__name__}: {error}".splitlines()[0]
-        finally:
-            self.finished = time.monotonic()
+    def model(self) -> DigitModel | None:
+        """The trained model, once the job has succeeded."""
+        return self.result

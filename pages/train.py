@@ -1,7 +1,7 @@
 """Train a model of your own: task, regularisation, solver, data; compare, use, save.
 
-Training runs in a background thread (core.train.TrainingJob), one per session;
-this page only polls its progress, so no other session waits for it.
+Training runs in a background thread (core.train.TrainingJob, a core.jobs.Job), one
+per session; this page only polls its progress, so no other session waits for it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import time
 import numpy as np
 import streamlit as st
 
-from core import fit_server
 from core.errors import ModelError, TrainingError
 from core.explain import model_summary, transform_words
 from core.model import DigitModel, binary_name, save_user_model
@@ -21,6 +20,7 @@ from core.train import (
     SOLVER_PENALTIES,
     TrainConfig,
     TrainingJob,
+    stops_at_once,
     validate,
 )
 from core.transforms import TRANSFORMS
@@ -264,10 +264,7 @@ def progress_panel() -> None:
         st.rerun()
     st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.1f} s")
     if job.cancelling:
-        # lbfgs stops at its next iteration; the other solvers' fit process is ended
-        # (where there is none, on Windows, they stop when their fit returns).
-        soon = job.config.solver == "lbfgs" or fit_server.AVAILABLE
-        when = "within a second" if soon else "when its fit returns"
+        when = "within a second" if stops_at_once(job.config) else "when its fit returns"
         st.caption(f"Cancelling: {job.config.solver} stops {when}.")
     else:
         st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="tr_cancel")
