@@ -36,6 +36,7 @@ from core.errors import TrainingError
 from core.jobs import Cancelled, checkpoint
 from core.logistic import fit_lbfgs
 from core.model import DigitModel, binary_name
+from core.records import ModelCard, Scores
 from core.train import (
     evaluate,
     scores,
@@ -47,14 +48,14 @@ from core.transforms import TRANSFORMS
 MIN_SAVED = 10  # fewer saved digits cannot be split into folds that say anything
 
 
-def evaluate_saved(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict | None:
+def evaluate_saved(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> Scores | None:
     """:func:`core.train.evaluate` on the saved digits the model can read.
 
     A binary model is measured on the saved digits of its two classes only.
 
     Returns
     -------
-    dict or None
+    Scores or None
         As :func:`core.train.evaluate`, or None when no saved digit is of the
         model's classes.
     """
@@ -195,10 +196,10 @@ class Adapted:
     base_name: str
     n_saved: int
     folds: int
-    base_saved: dict  # core.train.evaluate on the saved digits
-    adapted_saved: dict  # the same from the cross-validated (out-of-fold) predictions
-    base_mnist: dict | None  # on MNIST's test set, when given
-    adapted_mnist: dict | None
+    base_saved: Scores  # core.train.evaluate on the saved digits
+    adapted_saved: Scores  # the same from the cross-validated (out-of-fold) predictions
+    base_mnist: Scores | None  # on MNIST's test set, when given
+    adapted_mnist: Scores | None
     seconds: float
 
 
@@ -275,8 +276,9 @@ def adapt(
             out_of_fold[held_out] = np.asarray(classes)[np.argmax(logits, axis=1)]
     step(f"adapting on all {len(targets)} saved digits", config.folds / fits)
     coef, intercept, iterations = _fit(base, config, mnist, (seen, targets), stop_if_cancelled)
-    card = {
+    card: ModelCard = {
         "name": f"{base.name}-adapted",
+        "classes": classes,
         "kind": base.card.get("kind", "binary" if base.is_binary else "ten-class"),
         "task": task.task,
         "input_transform": base.input_transform,

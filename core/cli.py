@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,13 @@ import numpy as np
 from core.adapt import evaluate_saved
 from core.data import download_mnist, load_split
 from core.errors import DigitLensError, StorageError
-from core.model import DigitModel, load_model, shipped_model_names, write_manifest
+from core.model import (
+    DigitModel,
+    load_model,
+    parse_model_name,
+    shipped_model_names,
+    write_manifest,
+)
 from core.preprocess import preprocess
 from core.storage import DigitStore, export_dir, export_zip, import_path
 from core.train import (
@@ -31,19 +36,13 @@ from core.train import (
     train,
 )
 
-_BINARY = re.compile(r"^binary-(\d)-(\d)$")
-_REST = re.compile(r"^(\d)-vs-rest$")
-
 
 def config_for(model: str, **parameters) -> TrainConfig:
     """The training config for a model name: ten-class, binary-A-B or A-vs-rest."""
-    if model == "ten-class":
-        return TrainConfig(task="ten-class", **parameters)
-    if match := _BINARY.match(model):
-        return TrainConfig(task="binary", digits=(int(match[1]), int(match[2])), **parameters)
-    if match := _REST.match(model):
-        return TrainConfig(task="one-vs-rest", digits=(int(match[1]),), **parameters)
-    raise DigitLensError(f"unknown model {model!r}: use ten-class, binary-A-B or A-vs-rest")
+    if (parsed := parse_model_name(model)) is None:
+        raise DigitLensError(f"unknown model {model!r}: use ten-class, binary-A-B or A-vs-rest")
+    task, digits = parsed
+    return TrainConfig(task=task, digits=digits, **parameters)
 
 
 def _classify(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ from core.errors import TrainingError
 from core.fit_server import FitCancelled, fit_in_child
 from core.jobs import Cancelled, Job
 from core.logistic import fit_lbfgs
-from core.model import DigitModel, binary_name
+from core.model import DigitModel, model_name
+from core.records import Mistakes, ModelCard, Scores
 from core.transforms import TRANSFORMS
 
 TASKS = ("ten-class", "binary", "one-vs-rest")
@@ -84,11 +85,7 @@ class TrainConfig:
     @property
     def name(self) -> str:
         """Default model name for this configuration."""
-        if self.task == "binary":
-            return binary_name(*self.digits)
-        if self.task == "one-vs-rest":
-            return f"{self.digits[0]}-vs-rest"
-        return "ten-class"
+        return model_name(self.task, self.digits)
 
     @property
     def classes(self) -> tuple[int, ...]:
@@ -98,6 +95,25 @@ class TrainConfig:
         if self.task == "one-vs-rest":
             return (REST, self.digits[0])
         return tuple(range(10))
+
+
+def solver_problem(solver: str, penalty: str, task: str) -> str | None:
+    """Why a solver cannot fit a penalty for a task (one line), or None if it can.
+
+    The one rule: scikit-learn's table of penalties per solver, and liblinear fits
+    two classes only. ``solver`` must be a key of ``SOLVER_PENALTIES``.
+    """
+    if penalty not in SOLVER_PENALTIES[solver]:
+        able = [s for s, p in SOLVER_PENALTIES.items() if penalty in p]
+        return f"solver {solver} cannot fit penalty {penalty}: use {' or '.join(able)}"
+    if solver == "liblinear" and task == "ten-class":
+        return "liblinear fits two classes only: pick another solver for ten-class"
+    return None
+
+
+def solvers_for(penalty: str, task: str) -> list[str]:
+    """The solvers that can fit this penalty for this task (see :func:`solver_problem`)."""
+    return [s for s in SOLVER_PENALTIES if solver_problem(s, penalty, task) is None]
 
 
 def validate(config: TrainConfig) -> TrainConfig:
@@ -126,13 +142,8 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise TrainingError(f"unknown penalty {config.penalty!r}: use {', '.join(PENALTIES)}")
     if config.solver not in SOLVER_PENALTIES:
         raise TrainingError(f"unknown solver {config.solver!r}: use {', '.join(SOLVER_PENALTIES)}")
-    if config.penalty not in SOLVER_PENALTIES[config.solver]:
-        able = [s for s, p in SOLVER_PENALTIES.items() if config.penalty in p]
-        raise TrainingError(
-            f"solver {config.solver} cannot fit penalty {config.penalty}: use {' or '.join(able)}"
-        )
-    if config.solver == "liblinear" and config.task == "ten-class":
-        raise TrainingError("liblinear fits two classes only: pick another solver for ten-class")
+    if (problem := solver_problem(config.solver, config.penalty, config.task)) is not None:
+        raise TrainingError(problem)
     if config.penalty == "elasticnet" and not 0.0 < config.l1_ratio < 1.0:
         raise TrainingError(f"elasticnet needs 0 < l1_ratio < 1, got {config.l1_ratio}")
     if config.penalty != "none" and not (math.isfinite(config.C) and config.C > 0):
@@ -258,7 +269,7 @@ def make_estimator(config: TrainConfig):
     )
 
 
-def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
+def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> Scores:
     """Accuracy, per-class accuracy and confusion matrix of ``model`` on labelled images.
 
     Parameters
@@ -271,7 +282,7 @@ def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
 
     Returns
     -------
-    dict
+    Scores
         ``accuracy``, ``per_class_accuracy`` (class -> float), ``confusion``
         (rows true, columns predicted, in ``classes`` order), ``classes``, ``n``.
     """
@@ -280,7 +291,7 @@ def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
     return scores([int(c) for c in model.classes_], labels, model.predict(images))
 
 
-def scores(classes: list[int], labels: np.ndarray, predicted: np.ndarray) -> dict:
+def scores(classes: list[int], labels: np.ndarray, predicted: np.ndarray) -> Scores:
     """The figures of :func:`evaluate` from predictions already made (e.g. cross-validated)."""
     index = {c: i for i, c in enumerate(classes)}
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
@@ -298,7 +309,7 @@ def scores(classes: list[int], labels: np.ndarray, predicted: np.ndarray) -> dic
     }
 
 
-def misclassified(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
+def misclassified(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> Mistakes:
     """The images a model gets wrong, with what it said and how sure it was.
 
     Parameters
@@ -311,7 +322,7 @@ def misclassified(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> 
 
     Returns
     -------
-    dict
+    Mistakes
         ``index`` (positions in ``images``), ``true``, ``predicted`` (labels) and
         ``probs`` ((m, n_classes), columns in ``model.classes_`` order), worst first:
         the most confident mistakes lead.
@@ -452,8 +463,9 @@ def train(
         coef, intercept, iterations, converged = fitted
     fit_seconds = time.perf_counter() - started
     step("measuring", 0.9)
-    card = {
+    card: ModelCard = {
         "name": config.name,
+        "classes": list(config.classes),
         "kind": "ten-class" if config.task == "ten-class" else "binary",
         "task": config.task,
         "input_transform": config.input_transform,

@@ -17,9 +17,9 @@ from core.model import DigitModel, binary_name, save_user_model
 from core.train import (
     PENALTIES,
     PRESETS,
-    SOLVER_PENALTIES,
     TrainConfig,
     TrainingJob,
+    solvers_for,
     stops_at_once,
     validate,
 )
@@ -110,15 +110,6 @@ def config_from_controls() -> TrainConfig:
     )
 
 
-def valid_solvers(penalty: str, task: str) -> list[str]:
-    """Solvers that can fit this penalty for this task (liblinear fits two classes only)."""
-    return [
-        solver
-        for solver, penalties in SOLVER_PENALTIES.items()
-        if penalty in penalties and not (solver == "liblinear" and task == "ten-class")
-    ]
-
-
 def _row(explanation: str):
     """A control on the left, a plain sentence about what it does on the right."""
     control, words = st.columns([3, 2], vertical_alignment="center")
@@ -194,7 +185,7 @@ def controls() -> None:
             "L1 ratio", 0.05, 0.95, step=0.05, key=_key("l1_ratio"), on_change=mark_own
         )
 
-    solvers = valid_solvers(penalty, task)
+    solvers = solvers_for(penalty, task)
     if st.session_state[_key("solver")] not in solvers:
         st.session_state[_key("solver")] = solvers[0]
     _row(
