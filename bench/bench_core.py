@@ -2,7 +2,7 @@
 
 Targets (issue #2): preprocess + predict + contributions of one 280×280 canvas
 image ≤ 5 ms median; `python -m core classify` of 1,000 PNGs in one call ≤ 10 s.
-Run from the repository root: ``.venv/bin/python bench/bench_core.py``.
+Run from the repository root: ``.venv/bin/python -m bench.bench_core``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.model import load_model, probabilities
 from core.preprocess import preprocess

@@ -2,17 +2,14 @@
 
 The set comes from ``tests/wild.py`` (different pens, sizes, positions; paper
 photos with uneven light, JPEG, EXIF rotation, chalk on a board).
-Run from the repository root: ``.venv/bin/python bench/eval_wild.py [--model NAME]``.
+Run from the repository root: ``.venv/bin/python -m bench.eval_wild [--model NAME]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import defaultdict
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.model import load_model
 from core.preprocess import preprocess

@@ -28,7 +28,15 @@ from core.errors import ModelError
 from core.records import ModelCard
 from core.transforms import TRANSFORMS
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+def _shipped_models_dir() -> Path:
+    """``models/`` beside ``core/`` in a checkout; ``core/shipped_models`` once pip-installed."""
+    here = Path(__file__).resolve().parent
+    installed = here / "shipped_models"  # pyproject.toml maps models/ there in a wheel
+    return installed if installed.is_dir() else here.parent / "models"
+
+
+MODELS_DIR = _shipped_models_dir()
 SIDE = 28
 N_PIXELS = SIDE * SIDE
 FORMAT_VERSION = 1
