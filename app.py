@@ -7,7 +7,7 @@ loaded on first use, once per process, and shared read-only.
 
 import streamlit as st
 
-from pages.explain import model_sidebar
+from ui.session import model_sidebar
 
 st.set_page_config(page_title="Digit Lens", page_icon=":material/search:", layout="wide")
 

@@ -21,7 +21,7 @@ WARM_MODULES = (
     "pyarrow",
     "PIL.Image",
     "plotly.graph_objects",
-    "pages.explain",
+    "ui.views",
     "streamlit_drawable_canvas",
 )
 

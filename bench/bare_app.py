@@ -5,13 +5,9 @@ the Draw page, nothing else: the fastest a drawing can turn into a prediction.
 Run it alone with ``streamlit run bench/bare_app.py``.
 """
 
-import sys
-from pathlib import Path
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.model import load_model
 from core.preprocess import PreprocessOptions, preprocess

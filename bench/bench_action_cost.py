@@ -2,7 +2,7 @@
 
 Run from the repository root (about a minute)::
 
-    .venv/bin/python bench/bench_action_cost.py [--actions 8]
+    .venv/bin/python -m bench.bench_action_cost [--actions 8]
 
 Starts the app (``serve.py``) and ``bench/bare_app.py`` in turn, opens one
 headless Chromium page on each, and for ``--actions`` digits presses Clear,
@@ -18,11 +18,8 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright
 

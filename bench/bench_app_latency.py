@@ -2,7 +2,7 @@
 
 Run from the repository root (takes about two minutes)::
 
-    .venv/bin/python bench/bench_app_latency.py [--digits 30]
+    .venv/bin/python -m bench.bench_app_latency [--digits 30]
 
 Starts the app (``serve.py``, as the README runs it) and ``bench/bare_app.py`` side
 by side, opens each in its own browser context, then for every digit: presses Clear,
@@ -24,11 +24,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright

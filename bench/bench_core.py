@@ -5,7 +5,7 @@ Targets: preprocess + predict + contributions of one 280×280 canvas image ≤ 5
 median, of one 12-megapixel phone JPEG (4000×3000, a ballpoint digit on paper
 under uneven light, made here) ≤ 20 ms median; `python -m core classify` of
 1,000 PNGs in one call ≤ 10 s.
-Run from the repository root: ``.venv/bin/python bench/bench_core.py``.
+Run from the repository root: ``.venv/bin/python -m bench.bench_core``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.model import load_model
 from core.preprocess import preprocess

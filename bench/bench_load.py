@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_load.py [--sessions 20] [--seconds 60] [--think 1.0]
+    .venv/bin/python -m bench.bench_load [--sessions 20] [--seconds 60] [--think 1.0]
 
 Starts ``streamlit run serve.py`` (as the README does) once on a free port, opens
 ``--sessions`` browser contexts (Playwright, system Chromium, spread over
@@ -34,13 +34,10 @@ import io
 import os
 import random
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 from PIL import Image

@@ -9,21 +9,18 @@
    train on it) and on MNIST's 10,000 test digits; one line per weight.
 
 Run from the repository root (MNIST via MNIST_DIR or --data-dir):
-``.venv/bin/python bench/bench_my_digits.py [--weights 1 10 30] [--mnist-size 10000]``
+``.venv/bin/python -m bench.bench_my_digits [--weights 1 10 30] [--mnist-size 10000]``
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.adapt import AdaptConfig, adapt, mnist_sample
 from core.data import load_split
@@ -45,7 +42,9 @@ def bench_saves(directory: Path, threads: int, saves: int) -> None:
         start.wait()
         try:
             for i in range(saves):
-                store.add(i % 10, image, raw=b"x" * 2_000, predicted=i % 10, model="ten-class")
+                # Each save its own input: the same input again would only relabel its row.
+                raw = b"%d-%d" % (threading.get_ident(), i) + b"x" * 2_000
+                store.add(i % 10, image, raw=raw, predicted=i % 10, model="ten-class")
         except BaseException as error:
             errors.append(error)
 

@@ -1,6 +1,6 @@
 """How long ``core.preprocess.preprocess`` takes: prints median and p95, asserts nothing.
 
-Run from the repository root: ``.venv/bin/python bench/bench_preprocess.py``.
+Run from the repository root: ``.venv/bin/python -m bench.bench_preprocess``.
 Cases: a 280x280 RGBA canvas drawing (the app's hot path, target <= 3 ms), a
 3000x4000 photo-like RGB array, and the same photo as JPEG bytes (decoding included).
 """
@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import io
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.preprocess import preprocess
 from tests.strokes import DIGIT_STROKES, coverage, render_strokes

@@ -14,7 +14,7 @@ are timed apart). scikit-learn's default is timed on its ``fit`` alone, its
 input already prepared. scikit-learn is imported before any timing. Run from
 the repository root (MNIST from --data-dir, else MNIST_DIR)::
 
-    .venv/bin/python bench/bench_train.py --data-dir ../shared/data/mnist
+    .venv/bin/python -m bench.bench_train --data-dir ../shared/data/mnist
 """
 
 from __future__ import annotations
@@ -23,14 +23,11 @@ import argparse
 import contextlib
 import operator
 import statistics
-import sys
 import time
 import warnings
 from pathlib import Path
 
 from threadpoolctl import ThreadpoolController
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_core import one_canvas
 from core.data import load_split

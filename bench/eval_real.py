@@ -29,7 +29,7 @@ classifying, on as many processes as cores (measured 2026-11-30; on the shared
 
 Run from the repository root::
 
-    .venv/bin/python bench/eval_real.py [--model NAME] [--count N] [--seed S]
+    .venv/bin/python -m bench.eval_real [--model NAME] [--count N] [--seed S]
         [--misses] [--json OUT] [--keep DIR] [--sheets DIR]
         [--sets realdigits cases kinds] [--kinds A B ...]
 """
@@ -49,8 +49,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.kinds import KINDS, subkind_of, write_kinds
 

@@ -33,10 +33,11 @@ import numpy as np
 
 from core.data import Split
 from core.errors import TrainingError
+from core.jobs import Cancelled, checkpoint
 from core.logistic import fit_lbfgs
 from core.model import DigitModel, binary_name
+from core.records import ModelCard, Scores
 from core.train import (
-    Cancelled,
     evaluate,
     scores,
     task_config,
@@ -47,14 +48,14 @@ from core.transforms import TRANSFORMS
 MIN_SAVED = 10  # fewer saved digits cannot be split into folds that say anything
 
 
-def evaluate_saved(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict | None:
+def evaluate_saved(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> Scores | None:
     """:func:`core.train.evaluate` on the saved digits the model can read.
 
     A binary model is measured on the saved digits of its two classes only.
 
     Returns
     -------
-    dict or None
+    Scores or None
         As :func:`core.train.evaluate`, or None when no saved digit is of the
         model's classes.
     """
@@ -158,6 +159,7 @@ def _fit(
     config: AdaptConfig,
     mnist: tuple[np.ndarray, np.ndarray],
     saved: tuple[np.ndarray, np.ndarray],
+    on_iteration: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Fit from the base model's weights; returns coef, intercept and iterations."""
     x = np.concatenate([mnist[0], saved[0]])
@@ -177,6 +179,7 @@ def _fit(
         max_iter=config.max_iter,
         sample_weight=weights,
         init=(base.coef_, base.intercept_),
+        on_iteration=on_iteration,
     )
     return fit.coef, fit.intercept, fit.iterations
 
@@ -193,10 +196,10 @@ class Adapted:
     base_name: str
     n_saved: int
     folds: int
-    base_saved: dict  # core.train.evaluate on the saved digits
-    adapted_saved: dict  # the same from the cross-validated (out-of-fold) predictions
-    base_mnist: dict | None  # on MNIST's test set, when given
-    adapted_mnist: dict | None
+    base_saved: Scores  # core.train.evaluate on the saved digits
+    adapted_saved: Scores  # the same from the cross-validated (out-of-fold) predictions
+    base_mnist: Scores | None  # on MNIST's test set, when given
+    adapted_mnist: Scores | None
     seconds: float
 
 
@@ -226,7 +229,7 @@ def adapt(
     progress : callable, optional
         ``progress(message, fraction)`` between fits.
     cancel : threading.Event, optional
-        Set it to stop before the next fit (raises :class:`core.train.Cancelled`).
+        Set it to stop at the next L-BFGS iteration (raises :class:`core.jobs.Cancelled`).
 
     Returns
     -------
@@ -246,10 +249,11 @@ def adapt(
     seen = base.transform(chosen).reshape(len(chosen), -1)
     classes = [int(c) for c in base.classes_]
 
-    def step(message: str, fraction: float) -> None:
+    step = checkpoint(report, cancel)
+
+    def stop_if_cancelled(iteration: int) -> None:  # a fit takes seconds: stop inside it too
         if cancel is not None and cancel.is_set():
             raise Cancelled("adapting cancelled")
-        report(message, fraction)
 
     out_of_fold = np.empty_like(targets)
     folds = _folds(targets, config.folds, config.seed)
@@ -260,7 +264,9 @@ def adapt(
             number / fits,
         )
         keep = np.setdiff1d(np.arange(len(targets)), held_out)
-        coef, intercept, _ = _fit(base, config, mnist, (seen[keep], targets[keep]))
+        coef, intercept, _ = _fit(
+            base, config, mnist, (seen[keep], targets[keep]), stop_if_cancelled
+        )
         fold_model = DigitModel(coef, intercept, classes, {"name": "fold"})
         # The fold model sees pixels already transformed: score them directly.
         logits = seen[held_out] @ fold_model.coef_.T + fold_model.intercept_
@@ -269,9 +275,10 @@ def adapt(
         else:
             out_of_fold[held_out] = np.asarray(classes)[np.argmax(logits, axis=1)]
     step(f"adapting on all {len(targets)} saved digits", config.folds / fits)
-    coef, intercept, iterations = _fit(base, config, mnist, (seen, targets))
-    card = {
+    coef, intercept, iterations = _fit(base, config, mnist, (seen, targets), stop_if_cancelled)
+    card: ModelCard = {
         "name": f"{base.name}-adapted",
+        "classes": classes,
         "kind": base.card.get("kind", "binary" if base.is_binary else "ten-class"),
         "task": task.task,
         "input_transform": base.input_transform,

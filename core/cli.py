@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -16,7 +15,13 @@ from pathlib import Path
 from core.adapt import evaluate_saved
 from core.data import download_mnist, load_split
 from core.errors import DigitLensError, StorageError
-from core.model import DigitModel, load_model, shipped_model_names, write_manifest
+from core.model import (
+    DigitModel,
+    load_model,
+    parse_model_name,
+    shipped_model_names,
+    write_manifest,
+)
 from core.preprocess import preprocess
 from core.storage import DigitStore, export_dir, export_zip, import_path
 from core.train import (
@@ -32,19 +37,13 @@ from core.train import (
 )
 from core.verdict import judge, sure_probability
 
-_BINARY = re.compile(r"^binary-(\d)-(\d)$")
-_REST = re.compile(r"^(\d)-vs-rest$")
-
 
 def config_for(model: str, **parameters) -> TrainConfig:
     """The training config for a model name: ten-class, binary-A-B or A-vs-rest."""
-    if model == "ten-class":
-        return TrainConfig(task="ten-class", **parameters)
-    if match := _BINARY.match(model):
-        return TrainConfig(task="binary", digits=(int(match[1]), int(match[2])), **parameters)
-    if match := _REST.match(model):
-        return TrainConfig(task="one-vs-rest", digits=(int(match[1]),), **parameters)
-    raise DigitLensError(f"unknown model {model!r}: use ten-class, binary-A-B or A-vs-rest")
+    if (parsed := parse_model_name(model)) is None:
+        raise DigitLensError(f"unknown model {model!r}: use ten-class, binary-A-B or A-vs-rest")
+    task, digits = parsed
+    return TrainConfig(task=task, digits=digits, **parameters)
 
 
 def classify_record(model: DigitModel, path: str) -> dict:

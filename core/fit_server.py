@@ -109,17 +109,20 @@ def _connect() -> Connection:
     raise AssertionError("unreachable")
 
 
-def _send_arguments(connection: Connection, module: str, name: str, args: tuple) -> None:
+def _send_call(connection: Connection, function: Callable[..., Any], args: tuple) -> None:
     """Send the call, its arrays as raw bytes after it (pickle protocol 5, out of band)."""
     buffers: list[pickle.PickleBuffer] = []
-    call = pickle.dumps((module, name, args), protocol=5, buffer_callback=buffers.append)
+    try:
+        call = pickle.dumps((function, args), protocol=5, buffer_callback=buffers.append)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:  # e.g. a lambda
+        raise TrainingError(f"the fit failed: cannot send {function!r}: {error}") from None
     views = [buffer.raw() for buffer in buffers]
     connection.send((call, [view.nbytes for view in views]))
     for view in views:
         connection.send_bytes(view)
 
 
-def _receive_arguments(connection: Connection) -> tuple[str, str, tuple]:
+def _receive_call(connection: Connection) -> tuple[Callable[..., Any], tuple]:
     call, sizes = connection.recv()
     buffers = [bytearray(size) for size in sizes]  # writable, as the arrays were
     for buffer in buffers:
@@ -135,7 +138,8 @@ def fit_in_child(
     Parameters
     ----------
     fit : callable
-        A module-level function (the child finds it by module and name).
+        Anything pickle can send: a module-level function (pickled by reference, so
+        the child imports its module, once per fit unless the server preloaded it).
     args : tuple
         Its arguments: arrays travel as raw bytes, the rest pickled.
     cancel : threading.Event, optional
@@ -154,7 +158,7 @@ def fit_in_child(
         child = None
         try:
             child = connection.recv()  # the pid of the process doing the fit
-            _send_arguments(connection, fit.__module__, fit.__qualname__, args)
+            _send_call(connection, fit, args)
             while not wait([connection], timeout=0.1):
                 if cancel is not None and cancel.is_set():
                     raise FitCancelled
@@ -182,7 +186,11 @@ def _serve_one(connection: Connection) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
         connection.send(os.getpid())
-        module, name, args = _receive_arguments(connection)
+        try:
+            function, args = _receive_call(connection)
+        except Exception as error:  # e.g. the function's module does not import here
+            connection.send(("error", f"{type(error).__name__}: {error}".splitlines()[0]))
+            return
 
         def exit_if_abandoned() -> None:
             # The app never writes again: the connection turns readable only when the
@@ -192,10 +200,6 @@ def _serve_one(connection: Connection) -> None:
 
         threading.Thread(target=exit_if_abandoned, daemon=True).start()
         try:
-            __import__(module)
-            function = sys.modules[module]
-            for part in name.split("."):
-                function = getattr(function, part)
             result = ("ok", function(*args))
         except Exception as error:  # one line for the user, as everywhere
             result = ("error", f"{type(error).__name__}: {error}".splitlines()[0])
@@ -209,8 +213,6 @@ def _main(address: str) -> None:
     if os.getpriority(os.PRIO_PROCESS, 0) < NICENESS:
         os.setpriority(os.PRIO_PROCESS, 0, NICENESS)
     import sklearn.linear_model  # noqa: F401  imported once, shared by every fork
-
-    import core.train  # noqa: F401
 
     def exit_with_parent() -> None:
         # os.read, not sys.stdin: it takes no lock a forked child could inherit held.

@@ -26,14 +26,24 @@ import numpy as np
 
 from core.data import user_data_dir
 from core.errors import ModelError
+from core.records import ModelCard
 from core.transforms import TRANSFORMS
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+def _shipped_models_dir() -> Path:
+    """``models/`` beside ``core/`` in a checkout; ``core/shipped_models`` once pip-installed."""
+    here = Path(__file__).resolve().parent
+    installed = here / "shipped_models"  # pyproject.toml maps models/ there in a wheel
+    return installed if installed.is_dir() else here.parent / "models"
+
+
+MODELS_DIR = _shipped_models_dir()
 SIDE = 28
 N_PIXELS = SIDE * SIDE
 FORMAT_VERSION = 1
 MANIFEST = "SHA256SUMS"  # beside the shipped models: checksums of every card and array file
-_SHIPPED_NAME = re.compile(r"^(ten-class|binary-(\d)-(\d))$")
+# The names of models by what they tell apart: ten-class, binary-A-B, A-vs-rest.
+_TASK_NAME = re.compile(r"^(?:(?P<ten>ten-class)|binary-(?P<a>\d)-(?P<b>\d)|(?P<one>\d)-vs-rest)$")
 _USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -41,6 +51,38 @@ def shipped_model_names() -> list[str]:
     """Names of every model that ships with Digit Lens, shipped or not yet built."""
     pairs = [f"binary-{a}-{b}" for a in range(10) for b in range(a + 1, 10)]
     return ["ten-class", *pairs]
+
+
+def parse_model_name(name: str) -> tuple[str, tuple[int, ...]] | None:
+    """The task and digits a model name stands for, or None for any other name.
+
+    ``"ten-class"`` → ``("ten-class", ())``, ``"binary-3-7"`` → ``("binary", (3, 7))``
+    (digits as written), ``"2-vs-rest"`` → ``("one-vs-rest", (2,))``. The inverse
+    is :func:`model_name`.
+    """
+    match = _TASK_NAME.match(str(name))
+    if match is None:
+        return None
+    if match["ten"]:
+        return "ten-class", ()
+    if match["one"]:
+        return "one-vs-rest", (int(match["one"]),)
+    return "binary", (int(match["a"]), int(match["b"]))
+
+
+def model_name(task: str, digits: tuple[int, ...] = ()) -> str:
+    """The name of a model for a task: ``ten-class``, ``binary-A-B`` (A < B) or ``A-vs-rest``."""
+    if task == "binary":
+        return binary_name(*digits)
+    if task == "one-vs-rest":
+        return f"{digits[0]}-vs-rest"
+    return "ten-class"
+
+
+def _is_shipped_name(name: str) -> bool:
+    """True for ten-class and binary-A-B: names of models that ship (or would, if A > B)."""
+    parsed = parse_model_name(name)
+    return parsed is not None and parsed[0] != "one-vs-rest"
 
 
 def binary_name(first: int, second: int) -> str:
@@ -124,16 +166,18 @@ class DigitModel:
         (k,) biases.
     classes : sequence of int
         The labels, in the order of ``predict_proba``'s columns.
-    card : dict
-        What the model is and how it was made; must hold ``name`` and may hold
-        ``input_transform`` (a key of ``core.transforms.TRANSFORMS``).
+    card : ModelCard
+        What the model is and how it was made (:class:`core.records.ModelCard`);
+        must hold ``name`` and may hold ``input_transform`` (a key of
+        ``core.transforms.TRANSFORMS``). ``classes`` and ``input_transform`` are
+        filled in from the arguments.
 
     Notes
     -----
     The arrays are read-only: one model is shared by every session of the app.
     """
 
-    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes, card: dict):
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes, card: ModelCard | dict):
         classes_array = np.asarray(classes)
         if classes_array.ndim != 1 or classes_array.dtype.kind not in "iu":
             raise ModelError(f"model classes must be a list of integers, got {classes_array!r}")
@@ -176,7 +220,7 @@ class DigitModel:
         self.coef_ = coef
         self.intercept_ = intercept
         self.classes_ = _freeze(np.array(classes), np.int64)
-        self.card = {**card, "classes": list(classes), "input_transform": transform}
+        self.card: ModelCard = {**card, "classes": list(classes), "input_transform": transform}
         self._transform = TRANSFORMS[transform]
 
     @property
@@ -376,10 +420,11 @@ def _verify_manifest(card_path: Path) -> None:
 def _resolve(name_or_path: str | os.PathLike) -> Path:
     """The card path for a shipped name, a card, an ``.npz`` or a path without suffix."""
     text = str(name_or_path)
-    if _SHIPPED_NAME.match(text):
-        if text.startswith("binary-"):
-            binary_name(int(text[7]), int(text[9]))  # refuses binary-3-3
-            if int(text[7]) > int(text[9]):
+    if _is_shipped_name(text):
+        task, digits = parse_model_name(text)
+        if task == "binary":
+            binary_name(*digits)  # refuses binary-3-3
+            if digits[0] > digits[1]:
                 raise ModelError(f"model {text!r}: write the smaller digit first, e.g. binary-3-7")
         return MODELS_DIR / f"{text}.json"
     if _USER_NAME.match(text) and (user_models_dir() / f"{text}.json").is_file():
@@ -440,7 +485,7 @@ def save_user_model(model: DigitModel, name: str, overwrite: bool = False) -> Pa
             f"model name {name!r} is not allowed: use up to 64 letters, digits, - and _, "
             "starting with a letter or digit"
         )
-    if _SHIPPED_NAME.match(name):
+    if _is_shipped_name(name):
         raise ModelError(f"{name!r} is the name of a shipped model: pick another name")
     directory = user_models_dir()
     if not overwrite and (directory / f"{name}.json").exists():

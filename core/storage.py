@@ -27,6 +27,7 @@ same order), in a directory or a zip archive.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import sqlite3
@@ -34,7 +35,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,8 +56,50 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 MAX_MODEL_NAME = 200
 MAX_IMPORT = 100_000  # digits in one import: bounds what an uploaded archive can make us read
 
-# One entry per schema version: MIGRATIONS[v] takes a database from version v to v + 1.
-MIGRATIONS: list[str] = [
+
+def content_digest(pixels: bytes, raw: bytes | None) -> str | None:
+    """What makes two saved inputs the same: their raw file and their 28×28 pixels.
+
+    None for a digit saved without its raw input (imported, or too large to keep):
+    such digits are never taken for one another.
+    """
+    if raw is None:
+        return None
+    return hashlib.blake2b(bytes(raw) + bytes(pixels), digest_size=16).hexdigest()
+
+
+def _add_digests(connection: sqlite3.Connection) -> None:
+    """Schema 2: one row per input, across sessions and processes (a unique digest).
+
+    Inputs saved twice before (from two sessions) are merged: the first row keeps
+    its id and time and takes the label of the last one, the user's latest word.
+    """
+    connection.execute("ALTER TABLE digits ADD COLUMN digest TEXT")
+    first: dict[str, int] = {}
+    merged: list[tuple[int, int]] = []  # (duplicate id, id of the row it merges into)
+    rows = connection.execute("SELECT id, pixels, raw FROM digits WHERE raw IS NOT NULL")
+    for digit_id, pixels, raw in rows:  # one blob at a time: the file may be large
+        digest = content_digest(pixels, raw)
+        if digest in first:
+            merged.append((digit_id, first[digest]))
+        else:
+            first[digest] = digit_id
+    for duplicate, kept in sorted(merged):  # by id: the last duplicate's label wins
+        connection.execute(
+            "UPDATE digits SET label = (SELECT label FROM digits WHERE id = ?) WHERE id = ?",
+            (duplicate, kept),
+        )
+        connection.execute("DELETE FROM digits WHERE id = ?", (duplicate,))
+    connection.executemany(
+        "UPDATE digits SET digest = ? WHERE id = ?", [(d, i) for d, i in first.items()]
+    )
+    # NULLs are distinct in a UNIQUE index: digits without a raw input never collide.
+    connection.execute("CREATE UNIQUE INDEX digits_by_digest ON digits (digest)")
+
+
+# One entry per schema version: MIGRATIONS[v] takes a database from version v to v + 1:
+# SQL statements, or a function of the connection (inside the migration's transaction).
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE TABLE digits (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -69,6 +112,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX digits_by_label ON digits (label);
     """,
+    _add_digests,
 ]
 
 IMAGES_FILE = "images-idx3-ubyte.gz"
@@ -229,6 +273,9 @@ class DigitStore:
         try:
             version = self._check_contents(connection)  # again, now that we hold the lock
             for step in MIGRATIONS[version:]:
+                if callable(step):
+                    step(connection)
+                    continue
                 for statement in filter(str.strip, step.split(";")):
                     connection.execute(statement)
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -298,7 +345,7 @@ class DigitStore:
         model: str = "",
         created: str | None = None,
     ) -> int:
-        """Save one example; returns its id.
+        """Save one example; returns its id (see :meth:`save`: an input saved before keeps it).
 
         Parameters
         ----------
@@ -315,7 +362,31 @@ class DigitStore:
         created : str, optional
             UTC time in ``TIME_FORMAT``; now by default.
         """
-        return self.add_many([(label, pixels, raw, predicted, model, created)])[0]
+        return self.save(label, pixels, raw, predicted, model, created)[0]
+
+    def save(
+        self,
+        label: int,
+        pixels,
+        raw: bytes | None = None,
+        predicted: int | None = None,
+        model: str = "",
+        created: str | None = None,
+    ) -> tuple[int, bool]:
+        """Save one example, or relabel it if the same input was saved before.
+
+        The same input is the same raw file and 28×28 image (:func:`content_digest`),
+        saved from any session or process: the database's unique digest keeps one
+        row of it. Parameters as in :meth:`add`.
+
+        Returns
+        -------
+        (int, bool)
+            The example's id, and True if it is a new row (False: relabelled).
+        """
+        row = self._row(label, pixels, raw, predicted, model, created)
+        with self._transaction() as connection:
+            return self._insert(connection, row)
 
     def add_many(self, examples: Iterable[Sequence]) -> list[int]:
         """Save many examples in one transaction (all or none); returns their ids.
@@ -325,14 +396,23 @@ class DigitStore:
         """
         rows = [self._row(*example) for example in examples]
         with self._transaction() as connection:
-            return [
-                connection.execute(
-                    "INSERT INTO digits (created, label, predicted, model, pixels, raw) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    row,
-                ).lastrowid
-                for row in rows
-            ]
+            return [self._insert(connection, row)[0] for row in rows]
+
+    @staticmethod
+    def _insert(connection: sqlite3.Connection, row: tuple) -> tuple[int, bool]:
+        """Insert a row from :meth:`_row`, or relabel the row of the same input."""
+        digest, label = row[-1], row[1]
+        if digest is not None:
+            found = connection.execute("SELECT id FROM digits WHERE digest = ?", (digest,))
+            if (same := found.fetchone()) is not None:
+                connection.execute("UPDATE digits SET label = ? WHERE id = ?", (label, same[0]))
+                return same[0], False
+        inserted = connection.execute(
+            "INSERT INTO digits (created, label, predicted, model, pixels, raw, digest) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            row,
+        )
+        return inserted.lastrowid, True
 
     @staticmethod
     def _row(label, pixels, raw=None, predicted=None, model="", created=None) -> tuple:
@@ -345,7 +425,8 @@ class DigitStore:
         created = created or _now()
         _check_time(created)
         blob = None if raw is None else bytes(raw)
-        return (created, label, predicted, model, mnist_pixels(pixels).tobytes(), blob)
+        pixels = mnist_pixels(pixels).tobytes()
+        return (created, label, predicted, model, pixels, blob, content_digest(pixels, blob))
 
     def relabel(self, ids: Iterable[int], label: int) -> int:
         """Give the examples ``ids`` the true label ``label``; returns how many changed."""

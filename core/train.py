@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import platform
 import threading
 import time
@@ -14,12 +12,15 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from core import fit_server
 from core.augment import augment
 from core.data import Split
-from core.errors import DigitLensError, TrainingError
+from core.errors import TrainingError
 from core.fit_server import FitCancelled, fit_in_child
+from core.jobs import Cancelled, Job
 from core.logistic import fit_lbfgs
-from core.model import DigitModel, binary_name, probabilities
+from core.model import DigitModel, model_name, probabilities
+from core.records import Calibration, Mistakes, ModelCard, Scores
 from core.transforms import TRANSFORMS
 
 TASKS = ("ten-class", "binary", "one-vs-rest")
@@ -40,10 +41,6 @@ AUGMENTATIONS = ("none", "redraw")
 SHIPPED_RECIPES: dict[str, dict] = {"ten-class": {"calibrate": True}}
 CALIBRATION_SIZE = 4_000  # training images held out to calibrate a model
 SURE_WRONG_SHARE = 0.03  # the sure rule's threshold: at most this share of inputs wrong and sure
-
-
-class Cancelled(Exception):
-    """Training was stopped by its caller."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +103,7 @@ class TrainConfig:
     @property
     def name(self) -> str:
         """Default model name for this configuration."""
-        if self.task == "binary":
-            return binary_name(*self.digits)
-        if self.task == "one-vs-rest":
-            return f"{self.digits[0]}-vs-rest"
-        return "ten-class"
+        return model_name(self.task, self.digits)
 
     @property
     def classes(self) -> tuple[int, ...]:
@@ -120,6 +113,25 @@ class TrainConfig:
         if self.task == "one-vs-rest":
             return (REST, self.digits[0])
         return tuple(range(10))
+
+
+def solver_problem(solver: str, penalty: str, task: str) -> str | None:
+    """Why a solver cannot fit a penalty for a task (one line), or None if it can.
+
+    The one rule: scikit-learn's table of penalties per solver, and liblinear fits
+    two classes only. ``solver`` must be a key of ``SOLVER_PENALTIES``.
+    """
+    if penalty not in SOLVER_PENALTIES[solver]:
+        able = [s for s, p in SOLVER_PENALTIES.items() if penalty in p]
+        return f"solver {solver} cannot fit penalty {penalty}: use {' or '.join(able)}"
+    if solver == "liblinear" and task == "ten-class":
+        return "liblinear fits two classes only: pick another solver for ten-class"
+    return None
+
+
+def solvers_for(penalty: str, task: str) -> list[str]:
+    """The solvers that can fit this penalty for this task (see :func:`solver_problem`)."""
+    return [s for s in SOLVER_PENALTIES if solver_problem(s, penalty, task) is None]
 
 
 def validate(config: TrainConfig) -> TrainConfig:
@@ -148,13 +160,8 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise TrainingError(f"unknown penalty {config.penalty!r}: use {', '.join(PENALTIES)}")
     if config.solver not in SOLVER_PENALTIES:
         raise TrainingError(f"unknown solver {config.solver!r}: use {', '.join(SOLVER_PENALTIES)}")
-    if config.penalty not in SOLVER_PENALTIES[config.solver]:
-        able = [s for s, p in SOLVER_PENALTIES.items() if config.penalty in p]
-        raise TrainingError(
-            f"solver {config.solver} cannot fit penalty {config.penalty}: use {' or '.join(able)}"
-        )
-    if config.solver == "liblinear" and config.task == "ten-class":
-        raise TrainingError("liblinear fits two classes only: pick another solver for ten-class")
+    if (problem := solver_problem(config.solver, config.penalty, config.task)) is not None:
+        raise TrainingError(problem)
     if config.penalty == "elasticnet" and not 0.0 < config.l1_ratio < 1.0:
         raise TrainingError(f"elasticnet needs 0 < l1_ratio < 1, got {config.l1_ratio}")
     if config.penalty != "none" and not (math.isfinite(config.C) and config.C > 0):
@@ -289,7 +296,7 @@ def make_estimator(config: TrainConfig):
     )
 
 
-def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
+def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> Scores:
     """Accuracy, per-class accuracy and confusion matrix of ``model`` on labelled images.
 
     Parameters
@@ -302,7 +309,7 @@ def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
 
     Returns
     -------
-    dict
+    Scores
         ``accuracy``, ``per_class_accuracy`` (class -> float), ``confusion``
         (rows true, columns predicted, in ``classes`` order), ``classes``, ``n``.
     """
@@ -311,7 +318,7 @@ def evaluate(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
     return scores([int(c) for c in model.classes_], labels, model.predict(images))
 
 
-def scores(classes: list[int], labels: np.ndarray, predicted: np.ndarray) -> dict:
+def scores(classes: list[int], labels: np.ndarray, predicted: np.ndarray) -> Scores:
     """The figures of :func:`evaluate` from predictions already made (e.g. cross-validated)."""
     index = {c: i for i, c in enumerate(classes)}
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
@@ -329,7 +336,7 @@ def scores(classes: list[int], labels: np.ndarray, predicted: np.ndarray) -> dic
     }
 
 
-def misclassified(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> dict:
+def misclassified(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> Mistakes:
     """The images a model gets wrong, with what it said and how sure it was.
 
     Parameters
@@ -342,7 +349,7 @@ def misclassified(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> 
 
     Returns
     -------
-    dict
+    Mistakes
         ``index`` (positions in ``images``), ``true``, ``predicted`` (labels) and
         ``probs`` ((m, n_classes), columns in ``model.classes_`` order), worst first:
         the most confident mistakes lead.
@@ -361,7 +368,9 @@ def misclassified(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> 
     }
 
 
-def calibrate(model: DigitModel, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
+def calibrate(
+    model: DigitModel, images: np.ndarray, labels: np.ndarray, seed: int = 0
+) -> Calibration:
     """Temperature and sure-rule threshold of ``model`` from digits it never saw.
 
     The digits are redrawn, put on a canvas or photographed by program
@@ -382,7 +391,7 @@ def calibrate(model: DigitModel, images: np.ndarray, labels: np.ndarray, seed: i
 
     Returns
     -------
-    dict
+    Calibration
         The card's ``calibration``: ``temperature``, ``sure_probability`` and what
         they were measured on (log loss and expected calibration error before and
         after, accuracy, share sure, share wrong and sure).
@@ -585,8 +594,9 @@ def train(
         coef, intercept, iterations, converged = fitted
     fit_seconds = time.perf_counter() - started
     step("measuring", 0.9)
-    card = {
+    card: ModelCard = {
         "name": config.name,
+        "classes": list(config.classes),
         "kind": "ten-class" if config.task == "ten-class" else "binary",
         "task": config.task,
         "input_transform": config.input_transform,
@@ -616,8 +626,17 @@ def train(
     return model
 
 
-class TrainingJob:
-    """:func:`train` in a background thread, its progress readable at any moment.
+def stops_at_once(config: TrainConfig) -> bool:
+    """True if Cancel stops this training within a second, False if only when its fit returns.
+
+    lbfgs stops at its next iteration; the other solvers' fit runs in a child process
+    that is ended (where there is none, on Windows, they stop when their fit returns).
+    """
+    return config.solver == "lbfgs" or fit_server.AVAILABLE
+
+
+class TrainingJob(Job[DigitModel]):
+    """:func:`train` as a :class:`core.jobs.Job`: in a background thread, progress readable.
 
     The app keeps one per session: the thread trains while the page's script
     runs on, so no session waits for another's training.
@@ -631,64 +650,13 @@ class TrainingJob:
 
     def __init__(self, config: TrainConfig, train_split: Split, test_split: Split | None):
         self.config = validate(config)
-        self._splits = (train_split, test_split)
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="digit-lens-train", daemon=True)
-        self.message, self.fraction = "waiting", 0.0
-        self.started: float | None = None
-        self.finished: float | None = None
-        self.model: DigitModel | None = None
-        self.error: str | None = None
-        self.cancelled = False
-
-    def start(self) -> TrainingJob:
-        """Start training; returns at once."""
-        self.started = time.monotonic()
-        self._thread.start()
-        return self
-
-    def cancel(self) -> None:
-        """Ask the training to stop at its next step or iteration."""
-        self._cancel.set()
+        super().__init__(
+            lambda progress, cancel: train(self.config, train_split, test_split, progress, cancel),
+            what="training",
+            name="digit-lens-train",
+        )
 
     @property
-    def cancelling(self) -> bool:
-        """True once cancel was asked and the job has not stopped yet."""
-        return self._cancel.is_set() and self.running
-
-    @property
-    def running(self) -> bool:
-        """True from :meth:`start` until the model, an error or the cancellation is in."""
-        return self.started is not None and self.finished is None
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since :meth:`start` (until the end, once finished)."""
-        if self.started is None:
-            return 0.0
-        return (self.finished or time.monotonic()) - self.started
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the job is over (or ``timeout`` seconds); True if it is over."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _progress(self, message: str, fraction: float) -> None:
-        self.message, self.fraction = message, fraction
-
-    def _run(self) -> None:
-        # Linux schedules threads one by one: a nicer training thread leaves the CPU
-        # to the threads that answer the app's sessions when they need it (elsewhere,
-        # or if refused, it trains at normal priority).
-        with contextlib.suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        try:
-            self.model = train(self.config, *self._splits, self._progress, self._cancel)
-        except Cancelled:
-            self.cancelled = True
-        except DigitLensError as error:
-            self.error = str(error)
-        except Exception as error:  # shown to the user in one line, never a traceback
-            self.error = f"training failed: {type(error).__name__}: {error}".splitlines()[0]
-        finally:
-            self.finished = time.monotonic()
+    def model(self) -> DigitModel | None:
+        """The trained model, once the job has succeeded."""
+        return self.result

@@ -3,9 +3,9 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pages.explain import (
+from ui.session import active_model_name
+from ui.views import (
     HINT_DRAW,
-    active_model_name,
     analyse,
     feedback_buttons,
     has_strokes,

@@ -11,24 +11,21 @@ import numpy as np
 import streamlit as st
 
 from core.data import resolve_data_dir
+from core.explain import class_names, model_summary
 from core.model import DigitModel
+from core.records import Mistakes, Scores
 from core.train import evaluate, misclassified, task_config, task_data, task_indices
-from pages.explain import (
-    active_model_name,
+from ui.figures import confusion_figure, per_class_figure
+from ui.mnist import how_to_get_mnist, load_mnist, mnist
+from ui.session import active_model_name, lookup_model, model_label
+from ui.views import (
+    BY_FINGERPRINT,
     analyse_pixels,
-    class_names,
-    confusion_figure,
-    grid,
-    lookup_model,
-    model_label,
-    model_summary,
     show_explanation,
     show_prediction,
-    weights_figure,
+    zero_weights_chart,
 )
-from pages.mnist_data import how_to_get_mnist, load_mnist, mnist
 
-ZERO_COLOUR = "#f2b705"  # gold: apart from the red-blue scale of the weights
 ANY = "any"
 PAGE = 30  # gallery digits shown at a time
 OPEN = "explore_digit"  # session state: the MNIST test index opened in the explanation view
@@ -36,63 +33,18 @@ SHOWN = "explore_shown"  # session state: how many gallery digits are shown
 PLAIN = {"displayModeBar": False}
 
 
-@st.cache_data(max_entries=16, show_spinner="Measuring on MNIST's test set…")
-def measure(model_key: str, data_dir: str) -> dict:
-    """Test figures and every mistake of a model (keys carry the weights' fingerprint)."""
-    model = lookup_model(model_key)
+@st.cache_data(
+    max_entries=16, show_spinner="Measuring on MNIST's test set…", hash_funcs=BY_FINGERPRINT
+)
+def measure(model: DigitModel, data_dir: str) -> tuple[Scores, Mistakes]:
+    """Test figures and every mistake of a model on MNIST's test set in ``data_dir``."""
     _, test = load_mnist(data_dir)
     config = task_config(model)
     chosen = task_indices(config, test.labels)
     images, labels = task_data(config, test.images[chosen], test.labels[chosen])
     wrong = misclassified(model, images, labels)
     wrong["index"] = chosen[wrong["index"]]  # positions in MNIST's test set
-    return {"figures": evaluate(model, images, labels), "wrong": wrong}
-
-
-def per_class_figure(figures: dict, names: list[str]) -> dict:
-    """Bars of each class's accuracy (share of its test digits read right)."""
-    values = [figures["per_class_accuracy"].get(str(c)) for c in figures["classes"]]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "x": names,
-                "y": [v if v is not None else 0.0 for v in values],
-                "text": [f"{v:.1%}" if v is not None else "" for v in values],
-                "textposition": "outside",
-                "cliponaxis": False,
-                "hovertemplate": "%{x}: %{y:.2%} right<extra></extra>",
-                "marker": {"color": "#1c83e1"},
-            }
-        ],
-        "layout": {
-            "height": 260,
-            "margin": {"l": 8, "r": 8, "t": 24, "b": 8},
-            "xaxis": {"type": "category", "title": {"text": "true digit"}, "fixedrange": True},
-            "yaxis": {
-                "range": [min(0.8, min(v for v in values if v is not None) - 0.02), 1.02],
-                "tickformat": ".0%",
-                "fixedrange": True,
-            },
-        },
-    }
-
-
-@st.cache_data(max_entries=32, show_spinner=False)  # a copy per call: Plotly edits it
-def zero_weights_figure(model_key: str) -> dict:
-    """The weights, one tile per class, with every weight that is exactly zero in gold."""
-    base = weights_figure(model_key)
-    coefs = lookup_model(model_key).coefficient_images()
-    zero = grid(len(coefs)).paste(np.where(coefs == 0, 1.0, np.nan).astype(np.float32))
-    marks = {
-        "type": "heatmap",
-        "z": zero,
-        "colorscale": [[0, ZERO_COLOUR], [1, ZERO_COLOUR]],
-        "showscale": False,
-        "hoverongaps": False,
-        "hovertemplate": "weight exactly 0<extra></extra>",
-    }
-    return {**base, "data": [*base["data"], marks]}
+    return evaluate(model, images, labels), wrong
 
 
 def _tile(image: np.ndarray) -> np.ndarray:
@@ -100,7 +52,7 @@ def _tile(image: np.ndarray) -> np.ndarray:
     return np.kron(image, np.ones((3, 3), dtype=np.uint8))
 
 
-def gallery(wrong: dict, test_images: np.ndarray, model: DigitModel) -> None:
+def gallery(wrong: Mistakes, test_images: np.ndarray, model: DigitModel) -> None:
     """Misclassified test digits, filterable, each with a button that explains it."""
     names = class_names(model)
     classes = [int(c) for c in model.classes_]
@@ -180,8 +132,7 @@ if data is None:
     )
     figures, wrong = model.card.get("test"), None
 else:
-    measured = measure(key, str(resolve_data_dir()))
-    figures, wrong = measured["figures"], measured["wrong"]
+    figures, wrong = measure(model, str(resolve_data_dir()))
 
 coefs = model.coef_
 zero_share = float(np.mean(coefs == 0))
@@ -223,7 +174,7 @@ st.caption(
     f"against it. {zeros:,} of {coefs.size:,} weights ({zero_share:.1%}) are exactly zero, "
     "marked in gold: those pixels never change the answer."
 )
-st.plotly_chart(zero_weights_figure(key), config=PLAIN, key="ex_weights")
+st.plotly_chart(zero_weights_chart(model), config=PLAIN, key="ex_weights")
 
 if wrong is not None:
     _, test = data

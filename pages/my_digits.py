@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import threading
 
 import numpy as np
 import streamlit as st
@@ -17,25 +15,15 @@ import streamlit as st
 from core.adapt import AdaptConfig, Adapted, adapt, evaluate_saved, meaningful_pairs, mnist_sample
 from core.data import resolve_data_dir
 from core.errors import DigitLensError
+from core.explain import class_names
+from core.jobs import Job
 from core.model import DigitModel, load_model, save_user_model, user_model_names
 from core.preprocess import preprocess
 from core.storage import DigitStore, SavedDigit, export_zip, import_zip
-from pages.explain import (
-    TEN_CLASS,
-    active_model_name,
-    analyse_pixels,
-    class_names,
-    confusion_figure,
-    digit_store,
-    get_model,
-    lookup_model,
-    model_label,
-    show_explanation,
-    show_prediction,
-    stages_html,
-    use_model,
-)
-from pages.mnist_data import how_to_get_mnist, load_mnist, mnist
+from ui.figures import confusion_figure
+from ui.mnist import how_to_get_mnist, load_mnist, mnist
+from ui.session import TEN_CLASS, active_model_name, get_model, lookup_model, model_label, use_model
+from ui.views import analyse_pixels, digit_store, show_explanation, show_prediction, stages_html
 
 NOTE = "my_digits_note"  # session state: (kind, text) to show on the next run
 ADAPTED = "my_digits_adapted"  # session state: this session's last Adapted result
@@ -53,6 +41,8 @@ def show_note() -> None:
     kind, text = st.session_state.pop(NOTE, (None, None))
     if kind == "error":
         st.error(text, icon=":material/error:")
+    elif kind == "warning":
+        st.warning(text, icon=":material/stop:")
     elif text:
         st.success(text, icon=":material/check:")
 
@@ -225,64 +215,52 @@ def prepared_sample(
     return x, y
 
 
-def in_background(work, bar) -> Adapted:
-    """Run ``work(progress, cancel)`` on a low-priority thread while this run shows its progress.
-
-    Adapting takes seconds of both cores; at a lower priority it leaves them to the
-    other sessions' drawings when they need them. If this run is stopped (the user
-    leaves the page), the work is cancelled at its next step.
-    """
-    box: dict = {}
-    cancel = threading.Event()
-
-    def run() -> None:
-        with contextlib.suppress(AttributeError, OSError):  # Linux: per-thread niceness
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        try:
-            box["result"] = work(lambda text, f: box.update(progress=(text, f)), cancel)
-        except BaseException as error:  # handed to the script thread below
-            box["error"] = error
-
-    worker = threading.Thread(target=run, name="adapt", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.25)
-            if "progress" in box:
-                text, fraction = box["progress"]
-                bar.progress(fraction, text=text)
-    finally:
-        cancel.set()  # a no-op once done; stops the work if this run was interrupted
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
-
-
 def run_adapt(base_name: str, images: np.ndarray, labels: np.ndarray, config: AdaptConfig):
+    """Adapt in a background job while this run shows its progress and a Cancel button.
+
+    Cancel (or leaving the page) stops this run, and with it the job, at its next
+    L-BFGS iteration: adapting takes seconds of both cores.
+    """
     splits = mnist()
     if splits is None:
         how_to_get_mnist("Adapting trains on MNIST plus your digits.")
         return
     bar = st.progress(0.0, text="starting")
+    stop = st.empty()
+    stop.button(
+        "Cancel",
+        icon=":material/stop:",
+        key="adapt_cancel",
+        on_click=say,
+        args=("warning", "Adapting cancelled."),
+    )
     try:
         sample = prepared_sample(str(resolve_data_dir()), base_name, config.mnist_size, config.seed)
         base = get_model(base_name)
-        result = in_background(
-            lambda progress, cancel: adapt(
-                base, images, labels, sample, splits[1], config, progress, cancel
-            ),
-            bar,
-        )
     except DigitLensError as error:
         bar.empty()
+        stop.empty()
         st.error(str(error), icon=":material/error:")
         return
-    except Exception as error:  # e.g. MemoryError from the fit: one line, the page stays
+    except Exception as error:  # e.g. MemoryError: one line, the page stays
         bar.empty()
+        stop.empty()
         st.error(f"adapting failed: {type(error).__name__}: {error}", icon=":material/error:")
         return
+    job = Job(
+        lambda progress, cancel: adapt(
+            base, images, labels, sample, splits[1], config, progress, cancel
+        ),
+        what="adapting",
+        name="digit-lens-adapt",
+    )
+    job.follow(lambda text, fraction: bar.progress(fraction, text=text))
     bar.empty()
-    st.session_state[ADAPTED] = result
+    stop.empty()
+    if job.error:
+        st.error(job.error, icon=":material/error:")
+    elif job.result is not None:
+        st.session_state[ADAPTED] = job.result
 
 
 def save_adapted(result: Adapted) -> None:

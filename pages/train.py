@@ -1,7 +1,7 @@
 """Train a model of your own: task, regularisation, solver, data; compare, use, save.
 
-Training runs in a background thread (core.train.TrainingJob), one per session;
-this page only polls its progress, so no other session waits for it.
+Training runs in a background thread (core.train.TrainingJob, a core.jobs.Job), one
+per session; this page only polls its progress, so no other session waits for it.
 """
 
 from __future__ import annotations
@@ -11,28 +11,22 @@ import time
 import numpy as np
 import streamlit as st
 
-from core import fit_server
 from core.errors import ModelError, TrainingError
+from core.explain import model_summary, transform_words
 from core.model import DigitModel, binary_name, save_user_model
 from core.train import (
     PENALTIES,
     PRESETS,
-    SOLVER_PENALTIES,
     TrainConfig,
     TrainingJob,
+    solvers_for,
+    stops_at_once,
     validate,
 )
 from core.transforms import TRANSFORMS
-from pages.explain import (
-    TEN_CLASS,
-    get_model,
-    model_summary,
-    remember_model,
-    transform_words,
-    use_model,
-    weights_figure,
-)
-from pages.mnist_data import how_to_get_mnist, mnist
+from ui.mnist import how_to_get_mnist, mnist
+from ui.session import TEN_CLASS, get_model, remember_model, use_model
+from ui.views import weights_chart
 
 JOB = "train_job"  # session state: this session's TrainingJob
 JOB_LABEL = "train_job_label"  # session state: what the job's model is called (set at its start)
@@ -116,15 +110,6 @@ def config_from_controls() -> TrainConfig:
     )
 
 
-def valid_solvers(penalty: str, task: str) -> list[str]:
-    """Solvers that can fit this penalty for this task (liblinear fits two classes only)."""
-    return [
-        solver
-        for solver, penalties in SOLVER_PENALTIES.items()
-        if penalty in penalties and not (solver == "liblinear" and task == "ten-class")
-    ]
-
-
 def _row(explanation: str):
     """A control on the left, a plain sentence about what it does on the right."""
     control, words = st.columns([3, 2], vertical_alignment="center")
@@ -200,7 +185,7 @@ def controls() -> None:
             "L1 ratio", 0.05, 0.95, step=0.05, key=_key("l1_ratio"), on_change=mark_own
         )
 
-    solvers = valid_solvers(penalty, task)
+    solvers = solvers_for(penalty, task)
     if st.session_state[_key("solver")] not in solvers:
         st.session_state[_key("solver")] = solvers[0]
     _row(
@@ -270,10 +255,7 @@ def progress_panel() -> None:
         st.rerun()
     st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.1f} s")
     if job.cancelling:
-        # lbfgs stops at its next iteration; the other solvers' fit process is ended
-        # (where there is none, on Windows, they stop when their fit returns).
-        soon = job.config.solver == "lbfgs" or fit_server.AVAILABLE
-        when = "within a second" if soon else "when its fit returns"
+        when = "within a second" if stops_at_once(job.config) else "when its fit returns"
         st.caption(f"Cancelling: {job.config.solver} stops {when}.")
     else:
         st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="tr_cancel")
@@ -315,7 +297,7 @@ def result(job: TrainingJob) -> None:
     if model is None:
         return
     label = st.session_state.get(JOB_LABEL) or label_for(job.config)
-    key = remember_model(model, label)
+    remember_model(model, label)
     shipped_name = shipped_counterpart(job.config)
     shipped = get_model(shipped_name)
     st.subheader("Result")
@@ -328,9 +310,9 @@ def result(job: TrainingJob) -> None:
         )
     )
     mine, theirs = st.columns(2)
-    for column, what, shown, chart in (
-        (mine, "Yours", model, key),
-        (theirs, f"Shipped {shipped_name}", shipped, shipped_name),
+    for column, what, shown in (
+        (mine, "Yours", model),
+        (theirs, f"Shipped {shipped_name}", shipped),
     ):
         with column:
             st.markdown(f"**{what}**")
@@ -339,7 +321,7 @@ def result(job: TrainingJob) -> None:
                 hide_index=True,
             )
             st.plotly_chart(
-                weights_figure(chart), config={"displayModeBar": False}, key=f"tr_w_{what}"
+                weights_chart(shown), config={"displayModeBar": False}, key=f"tr_w_{what}"
             )
     st.caption(model_summary(model, label))
     use, name_box, save = st.columns([1, 2, 1], vertical_alignment="bottom")

@@ -3,13 +3,8 @@
 import streamlit as st
 
 from core.errors import ImageError
-from pages.explain import (
-    active_model_name,
-    analyse,
-    feedback_buttons,
-    show_explanation,
-    show_prediction,
-)
+from ui.session import active_model_name
+from ui.views import analyse, feedback_buttons, show_explanation, show_prediction
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 INK_CHOICES = {

@@ -17,7 +17,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 echo "== installing Python requirements"
-.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
 
 # MNIST beside the checkout, unless the caller points elsewhere.
 export MNIST_DIR="${MNIST_DIR:-$(cd .. && pwd)/shared/data/mnist}"

@@ -16,25 +16,13 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.errors import ImageError
+from core.explain import logit_rows, reading, transform_words
 from core.model import load_model
 from core.verdict import judge
-from pages.explain import (
-    HINT_DRAW,
-    KIND_PAIR,
-    KIND_TEN,
-    SIDE,
-    analyse,
-    contributions_figure,
-    grid,
-    has_strokes,
-    logit_rows,
-    probability_figure,
-    reading,
-    stages_html,
-    transform_words,
-    weights_figure,
-)
 from tests.strokes import DIGIT_STROKES, render_strokes
+from ui.figures import SIDE, contributions_figure, grid, probability_figure
+from ui.session import KIND_PAIR, KIND_TEN
+from ui.views import HINT_DRAW, analyse, has_strokes, stages_html, weights_chart
 
 TIMEOUT = 60
 MODEL = load_model("ten-class")
@@ -99,7 +87,7 @@ def test_clear_button_remounts_an_empty_canvas():
 def _picker():
     import streamlit as st
 
-    from pages.explain import model_sidebar
+    from ui.session import model_sidebar
 
     st.write(f"active: {model_sidebar()}")
 
@@ -132,7 +120,7 @@ def test_sidebar_switches_to_a_binary_pair_and_back():
 
 
 def _result(data: bytes, model_name: str):
-    from pages.explain import analyse, show_explanation, show_prediction
+    from ui.views import analyse, show_explanation, show_prediction
 
     analysis = analyse(data, model_name, invert=True)
     show_prediction(analysis)
@@ -340,11 +328,11 @@ def test_maps_tile_every_class_on_one_zero_centred_scale():
     labels = [a["text"] for a in figure["layout"]["annotations"]]
     assert labels[5] == "<b>5</b>" and labels[3] == "3"  # the predicted digit stands out
 
-    weights = weights_figure("ten-class")
+    weights = weights_chart(model)
     # Built once, but every caller gets its own copy: Plotly pops a trace's "type" while
     # it reads a figure, and sessions drawing at the same moment shared one dict.
     weights["data"][0].pop("type")
-    assert weights_figure("ten-class")["data"][0]["type"] == "heatmap"
+    assert weights_chart(model)["data"][0]["type"] == "heatmap"
     (trace,) = weights["data"]
     for i, (r, c) in enumerate(cells.origins):
         tile = trace["z"][r : r + SIDE, c : c + SIDE]
@@ -399,12 +387,12 @@ def test_serve_runs_app_py_and_its_start_up_loads_the_modules():
     )
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
-    assert "pandas" not in lines.get("BEFORE", "") and "pages.explain" not in lines.get(
+    assert "pandas" not in lines.get("BEFORE", "") and "ui.views" not in lines.get(
         "BEFORE", ""
     )
     loaded = set(lines["AFTER"].split())
     # The canvas registers itself with the running server, which this process has not:
     # the browser tests check that the real start-up loads it too.
     assert loaded >= set(serve.WARM_MODULES) - {"streamlit_drawable_canvas"}
-    assert {"pandas", "pyarrow", "pages.explain"} <= loaded  # what the first session waited for
+    assert {"pandas", "pyarrow", "ui.views"} <= loaded  # what the first session waited for
     assert "modules loaded in" in done.stdout

@@ -34,9 +34,9 @@ from core.train import (
     train,
     validate,
 )
-from pages.explain import KIND_SAVED, KIND_SESSION, KIND_TEN
 from tests.processes import children_of
 from tests.strokes import DIGIT_STROKES, render_strokes
+from ui.session import KIND_SAVED, KIND_SESSION, KIND_TEN
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -62,8 +62,9 @@ def flipped(name: str = "binary-3-7") -> DigitModel:
 def _session_models(data: bytes):
     import streamlit as st
 
-    from pages.explain import active_model, analyse, model_sidebar, use_model
     from tests.test_explore_train import flipped
+    from ui.session import active_model, model_sidebar, use_model
+    from ui.views import analyse
 
     name = model_sidebar()
     st.button("Use the flipped model", on_click=use_model, args=(flipped(), "flipped 3v7"))
@@ -405,7 +406,8 @@ def _one_vs_rest_view(data: bytes):
 
     from core.model import DigitModel, load_model
     from core.train import REST
-    from pages.explain import analyse, show_prediction, use_model
+    from ui.session import use_model
+    from ui.views import analyse, show_prediction
 
     # The 2-vs-7 weights, relabelled as "2 against the rest": enough to check the names.
     pair = load_model("binary-2-7")
@@ -452,7 +454,7 @@ def test_explorer_for_a_one_vs_rest_model_of_this_session(mnist_dir, mnist_train
 def test_explorer_downloads_mnist_when_online_then_shows_the_test_figures(
     tmp_path, monkeypatch, fake_openml
 ):
-    from pages import mnist_data
+    from ui import mnist as mnist_data
 
     mnist_data._online.clear()  # a cached "offline" from an earlier test must not answer
     monkeypatch.setenv("MNIST_DIR", str(tmp_path / "to-download"))

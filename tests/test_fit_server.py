@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +33,15 @@ def test_a_fit_in_a_child_answers_with_its_result():
     assert fit_in_child(operator.add, (np.arange(3), np.ones(3))).tolist() == [1.0, 2.0, 3.0]
 
 
-def test_a_fit_the_child_cannot_find_says_so_in_one_line():
-    def local(x):  # defined here: pytest imports this file under a name the child lacks
-        return x
-
+def test_a_fit_the_child_cannot_find_says_so_in_one_line(monkeypatch):
+    # A function is sent by reference (module and name): this module exists here only.
+    only_here = types.ModuleType("only_in_this_process")
+    exec("def local(x):\n    return x\n", only_here.__dict__)
+    monkeypatch.setitem(sys.modules, only_here.__name__, only_here)
     with pytest.raises(TrainingError, match="the fit failed: ModuleNotFoundError"):
-        fit_in_child(local, (1,))
+        fit_in_child(only_here.local, (1,))
+    with pytest.raises(TrainingError, match="the fit failed: cannot send"):
+        fit_in_child(lambda x: x, (1,))  # nothing the child could find at all
 
 
 def test_a_wrong_key_or_a_dead_server_does_not_stop_the_next_fit():

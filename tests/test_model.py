@@ -227,3 +227,17 @@ def test_shipped_card_edited_by_hand_is_refused(tmp_path, monkeypatch):
     (shipped / "SHA256SUMS").unlink()
     with pytest.raises(ModelError, match="SHA256SUMS"):
         load_model("ten-class")
+
+
+def test_one_parser_for_model_names():
+    from core.model import model_name, parse_model_name
+
+    assert parse_model_name("ten-class") == ("ten-class", ())
+    assert parse_model_name("binary-3-7") == ("binary", (3, 7))
+    assert parse_model_name("binary-7-3") == ("binary", (7, 3))  # as written
+    assert parse_model_name("2-vs-rest") == ("one-vs-rest", (2,))
+    for other in ("my-hand", "binary-3", "binary-3-7-9", "12-vs-rest", "ten-classes", ""):
+        assert parse_model_name(other) is None
+    for name in ("ten-class", "binary-3-7", "2-vs-rest"):
+        assert model_name(*parse_model_name(name)) == name
+    assert model_name("binary", (7, 3)) == "binary-3-7"

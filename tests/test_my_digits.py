@@ -11,19 +11,20 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from core.explain import mnist_image
 from core.model import load_model
 from core.preprocess import PNG_SIGNATURE, preprocess
 from core.storage import CSV_FILE, DigitStore, default_db_path, export_zip, mnist_pixels
-from pages.explain import analyse, mnist_image
 from tests.personal import personal_set
 from tests.test_app import canvas_png, metric_value
+from ui.views import analyse
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def _predicted_then_feedback(data: bytes):
-    from pages.explain import analyse, feedback_buttons, show_prediction
+    from ui.views import analyse, feedback_buttons, show_prediction
 
     analysis = analyse(data, "ten-class", invert=True)
     show_prediction(analysis)

@@ -304,13 +304,13 @@ def test_an_older_schema_is_migrated_keeping_the_digits(tmp_path, monkeypatch):
     path = tmp_path / "old.sqlite3"
     filled(path, 4)
     before = DigitStore(path).arrays()
-    # A version 2 that adds a column: opening the version 1 file migrates it in place.
+    # A version 3 that adds a column: opening the version 2 file migrates it in place.
     monkeypatch.setattr(
         storage, "MIGRATIONS", [*storage.MIGRATIONS, "ALTER TABLE digits ADD COLUMN note TEXT"]
     )
     store = DigitStore(path)
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
         columns = [row[1] for row in connection.execute("PRAGMA table_info(digits)")]
     connection.close()
     assert "note" in columns
@@ -348,3 +348,95 @@ def test_processes_saving_at_once_lose_nothing(tmp_path):
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0]
     _, images, _ = DigitStore(path).arrays()
     assert np.bincount(images[:, 0, 0]).tolist() == [100, 100, 100]
+
+
+def test_the_same_input_saved_by_two_processes_is_one_row_relabelled(tmp_path):
+    """Dedup lives in the database: two processes (or sessions) saving one input make one row."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.sqlite3"
+    DigitStore(path)
+    script = (
+        "import sys, numpy as np\n"
+        "from core.storage import DigitStore\n"
+        "pixels = np.zeros((28, 28), np.uint8); pixels[4:24, 13:15] = 255\n"
+        "print(*DigitStore(sys.argv[1]).save(int(sys.argv[2]), pixels, raw=b'one drawing'))\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    outputs = []
+    for label in (1, 7):  # one after the other: which is new and which relabels is then known
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(path), str(label)],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout.split())
+    (first_id, first_new), (second_id, second_new) = outputs
+    assert first_id == second_id and (first_new, second_new) == ("True", "False")
+    (saved,) = DigitStore(path).digits()
+    assert (saved.id, saved.label) == (int(first_id), 7)
+
+    # Another input, or the same pixels from another raw file, is another row;
+    # digits without a raw input (imported) are never taken for one another.
+    store = DigitStore(path)
+    assert store.save(7, saved.pixels, raw=b"another drawing")[1]
+    assert store.add(3, saved.pixels) != store.add(3, saved.pixels)
+    assert len(store) == 4
+
+
+def test_threads_saving_one_input_at_once_make_one_row(tmp_path):
+    path = tmp_path / "d.sqlite3"
+    DigitStore(path)
+    start = threading.Barrier(6)
+    results: list[tuple[int, bool]] = []
+
+    def session(label: int) -> None:
+        store = DigitStore(path)
+        start.wait()
+        results.append(store.save(label, np.ones((28, 28), np.uint8), raw=b"same"))
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({digit_id for digit_id, _ in results}) == 1
+    assert sorted(new for _, new in results) == [False] * 5 + [True]
+    assert len(DigitStore(path)) == 1
+
+
+def test_migration_to_digests_merges_inputs_saved_twice(tmp_path):
+    """A schema 1 file where two sessions saved one drawing: one row, the last label."""
+    path = tmp_path / "v1.sqlite3"
+    connection = sqlite3.connect(path)
+    for statement in filter(str.strip, storage.MIGRATIONS[0].split(";")):
+        connection.execute(statement)
+    connection.execute(f"PRAGMA application_id = {storage.APPLICATION_ID}")
+    connection.execute("PRAGMA user_version = 1")
+    pixels = np.arange(784, dtype=np.uint32).astype(np.uint8).tobytes()
+    rows = [  # (label, raw): the drawing "a" saved three times, "b" once, one import
+        (1, b"a"),
+        (2, b"b"),
+        (4, b"a"),
+        (5, None),
+        (9, b"a"),
+    ]
+    for label, raw in rows:
+        connection.execute(
+            "INSERT INTO digits (created, label, model, pixels, raw) VALUES (?, ?, '', ?, ?)",
+            ("2026-11-01T10:00:00Z", label, pixels, raw),
+        )
+    connection.commit()
+    connection.close()
+
+    store = DigitStore(path)
+    assert [(d.id, d.label) for d in store.digits()] == [(1, 9), (2, 2), (4, 5)]
+    assert store.save(3, np.frombuffer(pixels, np.uint8), raw=b"a") == (1, False)
+    assert [(d.id, d.label) for d in store.digits()] == [(1, 3), (2, 2), (4, 5)]
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA user_version").fetchone()[0] == storage.schema_version()
+    check.close()

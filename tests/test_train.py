@@ -114,3 +114,16 @@ def test_one_vs_rest_and_l1_sparsity(mnist_train, mnist_test):
     assert model.card["class_names"] == {str(REST): "not 2"}
     assert model.card["sparsity"] > 0.5  # L1 zeroes most pixels
     assert model.card["test"]["accuracy"] >= 0.95
+
+
+def test_one_rule_says_which_solver_fits_which_penalty():
+    from core.train import solver_problem, solvers_for
+
+    assert solvers_for("l1", "binary") == ["saga", "liblinear"]
+    assert solvers_for("l1", "ten-class") == ["saga"]
+    assert solvers_for("elasticnet", "binary") == ["saga"]
+    assert "lbfgs" in solvers_for("none", "ten-class")
+    assert solver_problem("lbfgs", "l1", "binary").startswith("solver lbfgs cannot fit penalty l1")
+    assert "two classes only" in solver_problem("liblinear", "l2", "ten-class")
+    for solver in solvers_for("l2", "one-vs-rest"):
+        validate(TrainConfig(task="one-vs-rest", digits=(2,), solver=solver))

@@ -58,3 +58,41 @@ def test_draw_correct_the_label_and_find_it_on_my_digits(browser, app_url, scree
         page.screenshot(path=str(screenshots / "my-digits-accuracy.png"))
     finally:
         context.close()
+
+
+@pytest.mark.mnist
+def test_adapt_can_be_cancelled(browser, mnist_dir, tmp_path, monkeypatch, screenshots):
+    """Adapt runs in the background with a progress bar; Cancel stops it and says so."""
+    from core.preprocess import preprocess
+    from core.storage import DigitStore, mnist_pixels
+    from tests.browser.conftest import REPO, free_port, start_streamlit, stop, wait_until_up
+    from tests.personal import personal_set
+
+    database = tmp_path / "digits.sqlite3"
+    DigitStore(database).add_many(
+        (label, mnist_pixels(preprocess(data).pixels), data, None, "ten-class", None)
+        for data, label in personal_set(100)
+    )
+    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
+    monkeypatch.setenv("DIGIT_LENS_DB", str(database))
+    port = free_port()
+    process = start_streamlit(REPO / "serve.py", port)
+    context = browser.new_context(viewport=TALL)
+    try:
+        page = context.new_page()
+        open_app(page, wait_until_up(process, port))
+        page.get_by_role("link", name="My digits").click()
+        page.get_by_role("tab", name="Adapt").click()
+        page.get_by_role("button", name="Adapt").click()
+        cancel = page.get_by_role("button", name="Cancel")
+        cancel.wait_for(timeout=30_000)
+        page.locator(".stProgress").first.wait_for(timeout=30_000)
+        cancel.click()
+        page.get_by_text("Adapting cancelled.").wait_for(timeout=30_000)
+        wait_idle(page)
+        assert not page.get_by_text("Adapted, on your digits").count()
+        assert not page.get_by_role("button", name="Cancel").count()
+        page.screenshot(path=str(screenshots / "my-digits-adapt-cancelled.png"))
+    finally:
+        context.close()
+        stop(process)

@@ -14,6 +14,7 @@ from core.data import (
     resolve_data_dir,
 )
 from core.errors import DataError
+from core.jobs import Job, checkpoint
 
 
 @st.cache_resource(show_spinner="Loading MNIST…", max_entries=2)
@@ -55,10 +56,14 @@ def how_to_get_mnist(why: str) -> None:
     )
     if st.button("Download MNIST", icon=":material/download:", key="download_mnist"):
         bar = st.progress(0.0, text="starting")
-        try:
-            download_mnist(directory, lambda text, fraction: bar.progress(fraction, text=text))
-        except DataError as error:
-            st.error(str(error), icon=":material/cloud_off:")
+        job = Job(
+            lambda progress, cancel: download_mnist(directory, checkpoint(progress, cancel)),
+            what="downloading MNIST",
+            name="digit-lens-download",
+        )
+        job.follow(lambda text, fraction: bar.progress(fraction, text=text))
+        if job.error:
+            st.error(job.error, icon=":material/cloud_off:")
             return
         load_mnist.clear()
         st.rerun()

@@ -1,0 +1,294 @@
+"""What the Draw, Upload, Model explorer and My digits pages share: the explanation view.
+
+Both input pages hand an image (PNG/JPEG/... bytes) to :func:`analyse`, then
+call :func:`show_prediction`, :func:`feedback_buttons` (save to My digits) and
+:func:`show_explanation`. The analysis itself is :mod:`core.explain`; the
+figures are :mod:`ui.figures`. Cached functions receive the model they depend
+on (hashed by its fingerprint), never a session's state: ``st.cache_data``
+hands every call its own copy (Plotly edits the dicts it is given).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from core.errors import DigitLensError
+from core.explain import (
+    Analysis,
+    analyse_image,
+    analyse_mnist,
+    logit_rows,
+    mnist_image,
+    reading,
+)
+from core.model import DigitModel
+from core.preprocess import PreprocessOptions, to_png
+from core.storage import DigitStore, default_db_path
+from ui.figures import (
+    contributions_figure,
+    probability_figure,
+    weights_figure,
+    zero_weights_figure,
+)
+from ui.session import lookup_model, model_label
+
+STAGE_WIDTH = 88  # display width of each preprocessing stage, px
+# A model is known to the caches by its fingerprint: two models that answer alike share.
+BY_FINGERPRINT = {DigitModel: lambda model: model.fingerprint}
+
+
+@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=BY_FINGERPRINT)
+def _analyse(
+    data: bytes,
+    model: DigitModel,
+    model_name: str,
+    invert: bool | None,
+    contrast: float | None,
+    crop: tuple[float, float, float, float] | None,
+) -> Analysis:
+    options = PreprocessOptions(invert=invert, contrast=contrast, crop=crop)
+    return analyse_image(data, model, model_name, options)
+
+
+def analyse(
+    data: bytes,
+    model_name: str,
+    invert: bool | None = None,
+    contrast: float | None = None,
+    crop: tuple[float, float, float, float] | None = None,
+) -> Analysis:
+    """Preprocess an encoded image and explain the model's reading of it (cached).
+
+    Parameters
+    ----------
+    data : bytes
+    model_name : str
+        A key from :func:`ui.session.active_model_name`.
+    invert, contrast, crop
+        Manual overrides, as in :class:`core.preprocess.PreprocessOptions`.
+
+    Raises
+    ------
+    core.errors.ImageError
+        If the bytes are not a readable image (not cached: the next call retries).
+    """
+    return _analyse(data, lookup_model(model_name), model_name, invert, contrast, crop)
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=BY_FINGERPRINT)
+def _analyse_mnist(pixels: np.ndarray, model: DigitModel, model_name: str, source: str) -> Analysis:
+    return analyse_mnist(pixels, model, model_name, source)
+
+
+def analyse_pixels(pixels: np.ndarray, model_name: str, source: str) -> Analysis:
+    """Explain the model's reading of an image already in MNIST format (cached).
+
+    See :func:`core.explain.analyse_mnist`; ``model_name`` is a key from
+    :func:`ui.session.active_model_name`.
+    """
+    return _analyse_mnist(pixels, lookup_model(model_name), model_name, source)
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=BY_FINGERPRINT)
+def weights_chart(model: DigitModel) -> dict:
+    """:func:`ui.figures.weights_figure`, built once per model (a copy per call)."""
+    return weights_figure(model)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=BY_FINGERPRINT)
+def zero_weights_chart(model: DigitModel) -> dict:
+    """:func:`ui.figures.zero_weights_figure`, built once per model (a copy per call)."""
+    return zero_weights_figure(model)
+
+
+# ------------------------------------------------------------------- view
+
+
+def has_strokes(json_data: dict | None) -> bool:
+    """True when the drawing canvas holds at least one drawn object."""
+    return bool((json_data or {}).get("objects"))
+
+
+HINT_DRAW = "Draw a digit in the black box: the prediction appears after every stroke."
+
+
+def show_prediction(analysis: Analysis) -> None:
+    """The Prediction metric, the unsure note and the probability bars."""
+    value, note = reading(analysis.verdict, analysis.labels)
+    st.metric(
+        "Prediction",
+        value,
+        help=f"Shown as sure when the calibrated probability is at least "
+        f"{analysis.sure_probability:.0%} and the drawing is not too small for its pen; "
+        "a linear model's high probability on a strange input is no knowledge.",
+    )
+    st.caption(note)
+    if len(analysis.classes) == 2:
+        a, b = analysis.labels
+        st.caption(
+            f"This model only knows {a} and {b}: whatever you show it, it answers one of the two."
+        )
+    st.plotly_chart(
+        probability_figure(analysis.labels, analysis.probs),
+        config={"displayModeBar": False},
+        key="probabilities",
+    )
+
+
+def stages_html(stages: tuple[tuple[str, np.ndarray], ...]) -> str:
+    """The preprocessing stages side by side: one HTML block, images inline.
+
+    Small PNGs as data URIs (no extra requests), scaled up by the browser with
+    crisp pixels; captions in the theme's text colour.
+    """
+    figures = []
+    for name, image in stages:
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, "PNG", compress_level=1)
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        figures.append(
+            f'<figure style="margin:0;width:{STAGE_WIDTH}px;text-align:center">'
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(name)}" '
+            f'width="{STAGE_WIDTH}" height="{STAGE_WIDTH}" '
+            'style="image-rendering:pixelated;border-radius:4px;display:block">'
+            f'<figcaption style="font-size:0.8rem;opacity:0.7;line-height:1.2;margin-top:4px">'
+            f"{html.escape(name)}</figcaption></figure>"
+        )
+    return f'<div style="display:flex;flex-wrap:wrap;gap:8px">{"".join(figures)}</div>'
+
+
+def show_explanation(analysis: Analysis) -> None:
+    """Preprocessing stages, then the weight and contribution maps with the logit table."""
+    st.subheader("What the model saw")
+    st.html(stages_html(analysis.stages))
+
+    st.subheader("Why")
+    binary = len(analysis.classes) == 2
+    config = {"displayModeBar": False}
+    weights = weights_chart(lookup_model(analysis.model_name))
+    if binary:
+        a, b = analysis.labels
+        st.caption(
+            f"Left: the model's weight for each pixel. Right: your pixels × those weights. "
+            f"Blue pushes towards {b}, red towards {a}; the sum decides. "
+            "Hover a pixel for its value, weight and contribution."
+        )
+        left, right = st.columns(2)
+        left.plotly_chart(weights, config=config, key="weights")
+        right.plotly_chart(contributions_figure(analysis), config=config, key="maps")
+    else:
+        st.caption(
+            "What each digit looks for: the model's weight for every pixel "
+            "(blue: ink here counts for the digit, red: against it)."
+        )
+        st.plotly_chart(weights, config=config, key="weights")
+        st.caption(
+            "Your pixels × those weights, on one colour scale for all digits: blue pushes "
+            "towards that digit, red away from it. Hover a pixel for its value, weight and "
+            "contribution."
+        )
+        st.plotly_chart(contributions_figure(analysis), config=config, key="maps")
+    temperature = analysis.temperature
+    scaled = "" if temperature == 1 else f" / {temperature:.2f}"
+    st.caption(
+        "intercept + Σ pixel × weight = logit; "
+        + (f"sigmoid(logit{scaled}) gives P" if binary else f"softmax(logits{scaled}) gives P")
+        + (
+            "."
+            if temperature == 1
+            else f": the temperature {temperature:.2f} is calibrated so that P means what it "
+            "says on digits the model never saw, drawn and photographed."
+        )
+    )
+    st.table(logit_rows(analysis), hide_index=True, width="content")
+
+
+# --------------------------------------------------------------- saving digits
+
+FEEDBACK_NOTE = "feedback_note"  # session state: (kind, text) to show after a save
+FEEDBACK_PICK = "feedback_label"  # the "It was a" pills
+MAX_RAW_BYTES = 10_000_000  # larger inputs are saved without their raw file (the 28×28 is kept)
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(path: str) -> DigitStore:
+    """The saved-digits database at ``path``, checked and migrated once per process.
+
+    Shared by every session: each operation opens its own SQLite connection.
+    """
+    return DigitStore(path)
+
+
+def digit_store() -> DigitStore:
+    """This user's saved-digits database (``DIGIT_LENS_DB`` or the per-user data dir)."""
+    return get_store(str(default_db_path()))
+
+
+def save_feedback(analysis: Analysis, raw: bytes, label: int) -> None:
+    """Save the input with its true label (a callback).
+
+    The same input saved again, from any session, is relabelled, not doubled: the
+    database keeps one row per input (:meth:`core.storage.DigitStore.save`).
+    """
+    try:
+        raw = to_png(raw)  # My digits keeps every input as a PNG: a photo becomes lossless PNG
+    except DigitLensError:
+        raw = b""  # cannot happen for an input the analysis read; keep the 28×28 regardless
+    try:
+        digit_id, new = digit_store().save(
+            label,
+            mnist_image(analysis),
+            raw=raw if 0 < len(raw) <= MAX_RAW_BYTES else None,
+            predicted=analysis.predicted if analysis.predicted >= 0 else None,
+            model=model_label(analysis.model_name),
+        )
+        if new:
+            note = f"Saved as a {label} (#{digit_id}): see My digits."
+        else:
+            note = f"Saved #{digit_id} again, now as a {label}."
+        st.session_state[FEEDBACK_NOTE] = ("success", note)
+    except DigitLensError as error:
+        st.session_state[FEEDBACK_NOTE] = ("error", f"Not saved: {error}")
+
+
+def _save_picked(analysis: Analysis, raw: bytes) -> None:
+    label = st.session_state.get(FEEDBACK_PICK)
+    st.session_state[FEEDBACK_PICK] = None  # ready for the next digit
+    if label is not None:
+        save_feedback(analysis, raw, int(label))
+
+
+def feedback_buttons(analysis: Analysis, raw: bytes) -> None:
+    """Buttons "Correct" and "It was a …": save the input with its true label to My digits.
+
+    Two light widgets; nothing is read or written until one is pressed (callbacks).
+    """
+    kind, note = st.session_state.pop(FEEDBACK_NOTE, (None, None))
+    st.button(
+        "Correct",
+        icon=":material/check:",
+        on_click=save_feedback,
+        args=(analysis, raw, analysis.predicted),
+        key="feedback_correct",
+        disabled=analysis.predicted < 0,  # "not 3" is no label: say which digit under It was a
+        help="Save this digit, labelled as read, to My digits.",
+    )
+    st.pills(
+        "It was a",
+        range(10),
+        key=FEEDBACK_PICK,
+        wrap=True,  # all ten reachable on a phone, not scrolled out of view
+        on_change=_save_picked,
+        args=(analysis, raw),
+        help="Save this digit with its true label to My digits.",
+    )
+    if kind == "error":
+        st.error(note, icon=":material/error:")
+    elif note:
+        st.caption(note)
