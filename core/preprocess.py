@@ -92,6 +92,9 @@ KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are part
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
 HOLE_KEEP = 0.4  # thickening may fill this fraction of a loop's inscribed radius...
 MIN_HOLE_RADIUS = 1.5  # ... of a loop this wide (px at WORK_BOX scale) or more
+CLOSER_FACTOR = 2.0  # a digit in an input reduced this much or more...
+CLOSER_EXTENT = 48  # ... spanning fewer working pixels than this is read again closer...
+CLOSER_MARGIN = 0.5  # ... with this share of its size around it
 DOT_RATIO = 2.5  # ink whose extent is below this many stroke widths is a dot, not a digit
 # Encoded files are opened only in these formats: what people upload, decoded in-process.
 # Pillow would otherwise try some forty, EPS among them (run through Ghostscript if present).
@@ -1172,26 +1175,21 @@ def preprocess(image: object, options: PreprocessOptions | None = None) -> Prepr
 
 def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     full = composite_alpha(*to_grayscale(load(image, options.crop)))
-    gray = reduce_gray(full)
-    size = 0  # a clean drawing's background is flat
-    if flat_level(gray) is None:
-        light = photo_polarity(gray) if options.invert is None else bool(options.invert)
-        gray = reduce_gray(full, light_ink=light)  # thin strokes keep their contrast
-        gray = ndi.gaussian_filter(gray, PHOTO_BLUR)  # grain and JPEG blocks are not ink
-        size = ink_scale(gray, light)[1]
-    else:
-        light = ink_is_light(gray) if options.invert is None else bool(options.invert)
-    stages = [Stage("input", gray)]
-
-    background = estimate_background(gray, light, size)
-    stages.append(Stage("background", background if light else 1 - background))
-    signal = remove_background(gray, light, background)
-    ink, blank = normalise_contrast(signal, options.contrast)
-    stages.append(Stage("ink", ink))
-    if blank:
+    read = read_ink(full, options)
+    stages = [
+        Stage("input", read.gray),
+        Stage("background", read.background if read.light else 1 - read.background),
+        Stage("ink", read.ink),
+    ]
+    if read.blank:
         return _blank(stages)
+    keep = ink_components(read.ink)
+    closer = closer_look(full, read, keep, options)
+    if closer is not None:
+        read, keep = closer
+        stages.append(Stage("closer look", read.ink))
 
-    cropped = crop_to_ink(ink, ink_components(ink))
+    cropped = crop_to_ink(read.ink, keep)
     if cropped is None:
         return _blank(stages)
     stages.append(Stage("cropped", cropped))
@@ -1206,6 +1204,75 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         is_blank=False,
         stroke_ratio=tail.stroke_ratio,
     )
+
+
+class InkReading(NamedTuple):
+    """:func:`read_ink`'s result, all at the working size."""
+
+    gray: np.ndarray  # the input reduced (and, for a photo, lightly blurred)
+    light: bool  # light ink on a dark background
+    background: np.ndarray  # in the ink-bright convention
+    ink: np.ndarray  # bright ink on black, in [0, 1]
+    blank: bool  # no ink stands out
+
+
+def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = None) -> InkReading:
+    """Steps 3-5 on a grey image: reduce, find the polarity, remove the background.
+
+    ``light`` forces the polarity (else ``options.invert``, else automatic).
+    """
+    gray = reduce_gray(full)
+    size = 0  # a clean drawing's background is flat
+    if light is None and options.invert is not None:
+        light = bool(options.invert)
+    if flat_level(gray) is None:
+        light = photo_polarity(gray) if light is None else light
+        gray = reduce_gray(full, light_ink=light)  # thin strokes keep their contrast
+        gray = ndi.gaussian_filter(gray, PHOTO_BLUR)  # grain and JPEG blocks are not ink
+        size = ink_scale(gray, light)[1]
+    elif light is None:
+        light = ink_is_light(gray)
+    background = estimate_background(gray, light, size)
+    ink, blank = normalise_contrast(remove_background(gray, light, background), options.contrast)
+    return InkReading(gray, light, background, ink, blank)
+
+
+def closer_look(
+    full: np.ndarray, read: InkReading, keep: np.ndarray, options: PreprocessOptions
+) -> tuple[InkReading, np.ndarray] | None:
+    """The digit read again from the full-size image, when it is small in a large photo.
+
+    A ballpoint digit a tenth of a phone photo is some 20 px at the working size:
+    its strokes are blurred into each other. When the input was reduced by
+    ``CLOSER_FACTOR`` or more and the kept ink spans under ``CLOSER_EXTENT`` px,
+    the region around it (``CLOSER_MARGIN`` of its size on each side) is read again
+    from the full-size image. None when there is no closer look to take, or it
+    finds nothing.
+    """
+    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+    if rows.size == 0:
+        return None
+    factor = full.shape[0] / read.gray.shape[0]
+    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    if factor < CLOSER_FACTOR or extent >= CLOSER_EXTENT:
+        return None
+    margin = CLOSER_MARGIN * extent
+    top, bottom = (
+        max(0, round((rows[0] - margin) * factor)),
+        round((rows[-1] + 1 + margin) * factor),
+    )
+    left, right = (
+        max(0, round((cols[0] - margin) * factor)),
+        round((cols[-1] + 1 + margin) * factor),
+    )
+    region = full[top:bottom, left:right]
+    if min(region.shape) < 8:
+        return None
+    closer = read_ink(region, options, read.light)
+    if closer.blank:
+        return None
+    closer_keep = ink_components(closer.ink)
+    return (closer, closer_keep) if closer_keep.any() else None
 
 
 class MnistFormat(NamedTuple):
