@@ -24,8 +24,9 @@ from streamlit.testing.v1 import AppTest
 from core import model as model_module
 from core.cli import main
 from core.errors import ImageError, ModelError
+from core.imagefile import PNG_SIGNATURE, to_png
 from core.model import load_model
-from core.preprocess import PNG_SIGNATURE, preprocess, to_png
+from core.preprocess import preprocess
 from tests.strokes import DIGIT_STROKES, render_strokes
 
 SEVEN = DIGIT_STROKES[7][0]

@@ -12,8 +12,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.explain import mnist_image
+from core.imagefile import PNG_SIGNATURE
 from core.model import load_model
-from core.preprocess import PNG_SIGNATURE, preprocess
+from core.preprocess import preprocess
 from core.storage import CSV_FILE, DigitStore, default_db_path, export_zip, mnist_pixels
 from tests.personal import personal_set
 from tests.test_app import canvas_png, metric_value

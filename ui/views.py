@@ -27,8 +27,9 @@ from core.explain import (
     mnist_image,
     reading,
 )
+from core.imagefile import to_png
 from core.model import DigitModel
-from core.preprocess import PreprocessOptions, to_png
+from core.preprocess import PreprocessOptions
 from core.storage import DigitStore, default_db_path
 from ui.figures import (
     contributions_figure,
