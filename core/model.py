@@ -390,11 +390,35 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+VOLATILE_CARD_KEYS = ("created", "fit_seconds")  # a time and a timing: never the same twice
+
+
+def manifest_digest(path: Path) -> str:
+    """SHA-256 of a model file as ``SHA256SUMS`` records it.
+
+    An ``.npz`` is hashed as it is. A card is hashed without
+    ``VOLATILE_CARD_KEYS``, as JSON with sorted keys: everything that decides or
+    describes the model is covered (a changed temperature or transform is
+    caught), and a retraining with ``constraints.txt`` reproduces the manifest
+    byte for byte. A card that is not JSON is hashed as it is (and so mismatches).
+    """
+    if path.suffix != ".json":
+        return _sha256(path)
+    try:
+        card = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _sha256(path)
+    if not isinstance(card, dict):
+        return _sha256(path)
+    stable = {key: value for key, value in card.items() if key not in VOLATILE_CARD_KEYS}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
+
+
 def write_manifest(directory: str | os.PathLike) -> Path:
-    """Record the SHA-256 of every model file in ``directory`` in its ``SHA256SUMS``."""
+    """Record every model file's :func:`manifest_digest` in ``directory``'s ``SHA256SUMS``."""
     directory = Path(directory)
     lines = [
-        f"{_sha256(path)}  {path.name}\n"
+        f"{manifest_digest(path)}  {path.name}\n"
         for path in sorted(directory.iterdir())
         if path.suffix in (".json", ".npz") and not path.name.startswith(".")
     ]
@@ -410,7 +434,7 @@ def _verify_manifest(card_path: Path) -> None:
     except (OSError, ValueError) as error:
         raise ModelError(f"cannot read {manifest}: {error}; reinstall the shipped models") from None
     for path in (card_path, card_path.with_suffix(".npz")):
-        if not path.is_file() or sums.get(path.name) != _sha256(path):
+        if not path.is_file() or sums.get(path.name) != manifest_digest(path):
             raise ModelError(
                 f"shipped model file {path.name} does not match {MANIFEST}: it was changed or "
                 "damaged; restore models/ (git checkout models) or regenerate it"

@@ -229,6 +229,22 @@ def test_shipped_card_edited_by_hand_is_refused(tmp_path, monkeypatch):
         load_model("ten-class")
 
 
+def test_shipped_manifest_ignores_only_the_time_and_timing(tmp_path, monkeypatch):
+    shipped = tmp_path / "models"
+    shutil.copytree(model_module.MODELS_DIR, shipped)
+    monkeypatch.setattr(model_module, "MODELS_DIR", shipped.resolve())
+    card_path = shipped / "ten-class.json"
+    card = json.loads(card_path.read_text())
+    # A retraining writes another time and timing, and its own formatting: still the model.
+    card_path.write_text(json.dumps({**card, "created": "2030-01-01T00:00:00Z", "fit_seconds": 1}))
+    assert load_model("ten-class").temperature == card["calibration"]["temperature"]
+    # A changed calibration decides other answers: refused.
+    card["calibration"] = {**card["calibration"], "temperature": 0.5}
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="SHA256SUMS"):
+        load_model("ten-class")
+
+
 def test_one_parser_for_model_names():
     from core.model import model_name, parse_model_name
 
