@@ -94,6 +94,19 @@ def server_pids(server: subprocess.Popen) -> list[int]:
     return [pid for pid in process_tree(server.pid) if pid != os.getpid()]
 
 
+def streamlit_cpu(server: subprocess.Popen) -> dict[int, float]:
+    """CPU seconds so far of each Streamlit process of the server (how evenly it spreads)."""
+    found = {}
+    for pid in server_pids(server):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"streamlit" in command:
+            found[pid] = cpu_seconds([pid])
+    return found
+
+
 # ---------------------------------------------------------------- one measured run
 
 
@@ -123,6 +136,7 @@ def measure(
     pids = server_pids(server)
     cpu_server, cpu_machine = cpu_seconds(pids), machine_cpu_seconds()
     cpu_self = cpu_seconds([os.getpid()])
+    per_process = streamlit_cpu(server)
     started = time.monotonic()
     gevent.sleep(duration)
     wall = time.monotonic() - started
@@ -133,6 +147,9 @@ def measure(
         "cpu_server": cpu_seconds(server_pids(server)) - cpu_server,
         "cpu_machine": machine_cpu_seconds() - cpu_machine,
         "cpu_self": cpu_seconds([os.getpid()]) - cpu_self,
+        "cpu_each": [
+            round(cpu - per_process.get(pid, 0.0), 1) for pid, cpu in streamlit_cpu(server).items()
+        ],
         "rss_peak": sampler.peak(since=started),
         "rss_end": rss_mb(server_pids(server)),
         "wrong": Student.counters["wrong"],
@@ -198,6 +215,8 @@ def report(figures: dict, processes: int) -> None:
         f"({figures['cpu_server'] / max(draw_rate(figures) * figures['wall'], 1):.3f} CPU-s "
         f"per drawing, all tasks included)"
     )
+    if len(figures["cpu_each"]) > 1:
+        print(f"  CPU-s of each Streamlit process: {figures['cpu_each']}")
     print(
         f"  machine: {busy:.0%} busy of {cores} cores; this generator "
         f"{figures['cpu_self'] / figures['wall']:.2f} cores"
