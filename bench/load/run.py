@@ -21,10 +21,11 @@ failures (errors and wrong digits), server peak RSS and CPU, and this generator'
 own CPU (it shares the machine's cores with the server).
 
 ``--search`` steps the number of users (at the same interval) up from
-``--search-start`` by ``--search-step`` for at most ``--search-steps`` runs of
-``--duration`` s, on one server, and stops at the first step whose drawing p95
-exceeds 1 s or that has failures: the highest drawing rate that passed is the
-figure. Asserts nothing; loopback only.
+``--search-start`` by ``--search-step`` until a run's drawing p95 exceeds 1 s or
+it has failures, then halves the gap between the last pass and that failure
+(to one user), for at most ``--search-steps`` runs of ``--duration`` s on one
+server: the highest drawing rate that passed is the figure. Asserts nothing;
+loopback only.
 """
 
 from __future__ import annotations
@@ -239,9 +240,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help=">1: serve-many.sh N")
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--search", action="store_true", help="step the users up (see doc)")
-    parser.add_argument("--search-start", type=int, default=20)
-    parser.add_argument("--search-step", type=int, default=10)
-    parser.add_argument("--search-steps", type=int, default=8)
+    parser.add_argument("--search-start", type=int, default=5, help="users at the first step")
+    parser.add_argument("--search-step", type=int, default=5, help="users added per step")
+    parser.add_argument("--search-steps", type=int, default=9, help="runs at most")
     args = parser.parse_args()
     if args.search and args.duration == 60.0:
         args.duration = 40.0  # per step
@@ -257,18 +258,30 @@ def main() -> None:
     results = []
     try:
         print(f"server: {url}, idle RSS {rss_mb(server_pids(server)):.0f} MB")
-        steps = (
-            [args.search_start + i * args.search_step for i in range(args.search_steps)]
-            if args.search
-            else [args.users]
-        )
-        for users in steps:
+        users = args.search_start if args.search else args.users
+        passing, failing, runs = 0, None, 0
+        while True:
             figures = measure(
                 url, server, sampler, users, args.interval, args.jitter, args.duration, args.ramp
             )
             results.append(figures)
             report(figures, args.processes)
-            if args.search and not passed(figures):
+            runs += 1
+            if not args.search:
+                break
+            if passed(figures):
+                passing = users
+            else:
+                failing = users
+            # Up by steps until the first failure, then halve the gap between the last
+            # pass and the first failure, for at most --search-steps runs in all.
+            if runs >= args.search_steps:
+                break
+            if failing is None:
+                users += args.search_step
+            elif failing - passing > 1:
+                users = (passing + failing) // 2
+            else:
                 break
             gevent.sleep(2)  # the previous users' sockets close
     finally:
