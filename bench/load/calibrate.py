@@ -11,25 +11,31 @@ see the same server in the same state of the machine: press Clear, draw a digit
 in one stroke (Chromium: with the mouse, the templates the fixtures were captured
 from; the generator: a captured value, moved and scaled), wait for the run to end.
 
-Per drawing, for each: on the wire, from the stroke's rerun message sent to the
-``Prediction`` element received and to ``script_finished`` received (Chromium's
-frames stamped by its network stack through the DevTools protocol, the
-generator's by ``time.perf_counter``), and the server's CPU seconds for Clear +
-stroke (/proc, from the click and from the mouse-up, less the server's idle rate).
+Per drawing, for each: at the server's door (a loopback relay in front of it, one
+per client, see :class:`Door`), from the stroke's message in to the Prediction
+out: the server's own time per drawing; on the client's side of the wire, from
+the stroke's rerun message sent to the ``Prediction`` element received and to
+``script_finished`` received (Chromium's frames stamped through the DevTools
+protocol, on its renderer's thread; the generator's by ``time.perf_counter``),
+and the server's CPU seconds for Clear + stroke (/proc, from the click and from
+the mouse-up, less the server's idle rate).
 The generator waits between Clear and stroke as long as the mouse took to draw.
 Both clients run niced below the server, as if on machines of their own. Prints
 medians and the generator / browser ratios; the target is within 20% (0.8-1.2)
-for the server's time per drawing. Asserts nothing.
+for the server's time per drawing (at the door, and its CPU). Asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import os
 import random
+import socket
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -102,6 +108,57 @@ class WireClock:
             self.finished = event["timestamp"]
 
 
+class Door:
+    """A loopback TCP relay in front of the server: times a drawing where the server sees it.
+
+    Stamps the bytes as they pass, for one client: from the last chunk of the last
+    sizeable message the client sent (the stroke's rerun, ~18 kB) to the first chunk
+    the server sent back holding the ``Prediction`` metric's label (Streamlit sends
+    frames uncompressed). Neither client's own reading enters into it: Chromium
+    stamps frames on its renderer's thread, busy with React and Plotly while the
+    server's messages arrive; the generator reads them at once.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.sent: float | None = None
+        self.last_up = 0.0
+        self.times: list[float] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def take(self) -> float | None:
+        """The last drawing's time at the door, and forget it."""
+        return self.times.pop() if self.times else None
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.listener.accept()
+            server = socket.create_connection(("127.0.0.1", self.target))
+            for source, sink, up in ((client, server, True), (server, client, False)):
+                threading.Thread(target=self._pipe, args=(source, sink, up), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, up: bool) -> None:
+        try:
+            while data := source.recv(1 << 16):
+                now = time.perf_counter()
+                # The stroke's message is whole when its last chunk is in: stamp that.
+                # Chunks 20 ms apart or less are one message; a lone small one is a pong.
+                if up and (len(data) > 200 or now - self.last_up < 0.02):
+                    self.sent = self.last_up = now
+                elif not up and self.sent is not None and b"Prediction" in data:
+                    self.times.append(now - self.sent)
+                    self.sent = None
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+
 def idle_rate(pid: int, seconds: float = 4.0) -> float:
     """The server's CPU seconds per second with its sessions open and idle (pings, timers)."""
     before = cpu_seconds([pid])
@@ -136,14 +193,19 @@ def main() -> None:
     strokes = load_strokes()
     digits = sorted(strokes)
     rng = random.Random(20)
-    browser_times: dict[str, list[float]] = {"prediction": [], "finished": [], "cpu": []}
-    client_times: dict[str, list[float]] = {"prediction": [], "finished": [], "cpu": []}
+    browser_times: dict[str, list[float]] = {
+        "door": [],
+        "prediction": [],
+        "finished": [],
+        "cpu": [],
+    }
+    client_times: dict[str, list[float]] = {"door": [], "prediction": [], "finished": [], "cpu": []}
     wrong = {"browser": 0, "generator": 0}
     print(f"load before: {Path('/proc/loadavg').read_text().split()[:3]}")
     port = free_port()
     server = start_streamlit(REPO / "serve.py", port, *SERVE_FLAGS)
     try:
-        url = wait_until_up(server, port)
+        wait_until_up(server, port)
         # In a classroom each browser has a machine of its own; here Chromium shares the
         # server's two cores. Niced (with this process, equally for both clients), it
         # yields the CPU to the server.
@@ -155,8 +217,9 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             clock = WireClock()
             clock.attach(page)
-            open_app(page, url)
-            session = Session(url)
+            browser_door, client_door = Door(port), Door(port)
+            open_app(page, browser_door.url)
+            session = Session(client_door.url)
             session.connect()
             idle = idle_rate(server.pid)
             for index in range(args.drawings):
@@ -184,6 +247,8 @@ def main() -> None:
                     browser_times["prediction"].append(clock.prediction - clock.sent)
                     browser_times["finished"].append(clock.finished - clock.sent)
                 wrong["browser"] += shown.rstrip("?") != str(digit)
+                if (door := browser_door.take()) is not None:
+                    browser_times["door"].append(door)
 
                 # The generator: the same, over the protocol, with the same time to draw.
                 cpu, start = cpu_seconds([server.pid]), time.monotonic()
@@ -197,6 +262,8 @@ def main() -> None:
                 client_times["prediction"].append(run.to_prediction)
                 client_times["finished"].append(run.to_finished)
                 wrong["generator"] += (run.prediction or "").rstrip("?") != str(digit)
+                if (door := client_door.take()) is not None:
+                    client_times["door"].append(door)
             session.close()
             browser.close()
     finally:
@@ -207,6 +274,7 @@ def main() -> None:
         f"same server ({len(browser_times['prediction'])} browser drawings timed on the wire)"
     )
     rows = (
+        ("at the server's door: stroke -> Prediction", "door", 1000),
         ("stroke sent -> Prediction received, ms", "prediction", 1000),
         ("stroke sent -> script_finished, ms", "finished", 1000),
         ("server CPU per Clear + stroke, ms", "cpu", 1000),  # idle rate subtracted
