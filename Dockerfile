@@ -30,9 +30,7 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=2)"]
 
-# serve.py loads the modules before the first visitor; .streamlit/config.toml (copied
-# above) turns off the full garbage collection after every run. No file watcher:
-# nothing in the image changes while it serves.
-CMD ["streamlit", "run", "serve.py", \
-     "--server.port", "8501", "--server.address", "0.0.0.0", "--server.headless", "true", \
-     "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+# serve.py loads the modules before the first visitor; .streamlit/config.toml, copied
+# above and read from the working directory, has the rest (headless, no file
+# watcher, XSRF protection, 10 MB uploads, no full GC after every run).
+CMD ["streamlit", "run", "serve.py", "--server.port", "8501", "--server.address", "0.0.0.0"]

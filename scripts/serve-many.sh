@@ -55,9 +55,8 @@ export STREAMLIT_SERVER_COOKIE_SECRET=${STREAMLIT_SERVER_COOKIE_SECRET:-$("$PYTH
 SERVERS=""
 for ((i = 0; i < COUNT; i++)); do
   port=$((FIRST + i))
-  # No file watcher: nothing is edited while a lesson runs, and polling costs CPU.
+  # The rest of the settings come from .streamlit/config.toml, read from here.
   "$PYTHON" -m streamlit run serve.py --server.port "$port" --server.address 127.0.0.1 \
-    --server.headless true --server.fileWatcherType none --browser.gatherUsageStats false \
     >"$RUN/streamlit-$port.log" 2>&1 &
   PIDS+=($!)
   SERVERS+="        server 127.0.0.1:$port max_fails=0;"$'\n'

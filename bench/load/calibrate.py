@@ -46,7 +46,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.bench_load import STROKES
-from bench.load.protocol import SERVE_FLAGS, Session, load_strokes, vary
+from bench.load.protocol import Session, load_strokes, vary
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -203,7 +203,7 @@ def main() -> None:
     wrong = {"browser": 0, "generator": 0}
     print(f"load before: {Path('/proc/loadavg').read_text().split()[:3]}")
     port = free_port()
-    server = start_streamlit(REPO / "serve.py", port, *SERVE_FLAGS)
+    server = start_streamlit(REPO / "serve.py", port)
     try:
         wait_until_up(server, port)
         # In a classroom each browser has a machine of its own; here Chromium shares the

@@ -49,9 +49,6 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-# How the benches start the server, as scripts/serve-many.sh and the Dockerfile do:
-# no file watcher polling the sources.
-SERVE_FLAGS = ("--server.fileWatcherType", "none")
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "strokes.json"
 TEN_CLASS = "Ten digits (0-9)"  # the sidebar's radio options, as pages/explain.py names them
 PAIR = "Two digits"

@@ -8,7 +8,7 @@ Run from the repository root (bounded: ramp + duration, then it stops)::
     .venv/bin/python bench/load/run.py --processes 2 --search    # behind nginx
 
 Starts the app itself on loopback: ``streamlit run serve.py`` on a free port (as the
-README runs it, without the file watcher, as deployed), or with ``--processes N``
+README runs it), or with ``--processes N``
 (N > 1) ``scripts/serve-many.sh N``: N such processes behind nginx with sticky
 sessions. Then runs ``--users`` Locust
 users (``bench/load/locustfile.py``: each a session that draws, uploads a photo
@@ -48,7 +48,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.bench_load import MemorySampler, machine_cpu_seconds, rss_mb
 from bench.load.locustfile import Student
-from bench.load.protocol import SERVE_FLAGS
 from tests.browser.conftest import free_port, start_streamlit, stop, wait_until_up
 from tests.processes import cpu_seconds, process_tree
 
@@ -64,7 +63,7 @@ def start_servers(processes: int) -> tuple[subprocess.Popen, str]:
     """One ``serve.py`` on a free loopback port, or N behind nginx; (process, URL)."""
     if processes == 1:
         port = free_port()
-        server = start_streamlit(REPO / "serve.py", port, *SERVE_FLAGS)
+        server = start_streamlit(REPO / "serve.py", port)
         return server, wait_until_up(server, port)
     port = free_port()
     log_dir = REPO / "artifacts"
