@@ -177,6 +177,7 @@ class Session:
         self.rendered: dict[str, str] = {}  # widget id -> element type, last run
         self.labels: dict[str, str] = {}  # widget id -> label, last run
         self.cache: dict[str, ForwardMsg] = {}  # hash -> cacheable message, as the browser keeps
+        self.bytes_last = 0  # size of the last message received
 
     # ------------------------------------------------------------ connection
 
