@@ -63,6 +63,9 @@ class History:
         Share right on up to :data:`WATCH_TEST_IMAGES` test images, in [0, 1].
     weights : list of numpy.ndarray
         float16 (outputs, 784): 10 rows for ten classes, 1 for two.
+    recording_seconds : float
+        Time the fit spent recording (measuring loss and accuracy, copying weights),
+        as the recorder timed it: the part of the overhead that load does not blur.
     """
 
     solver: str
@@ -71,14 +74,18 @@ class History:
     loss: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
     weights: list[np.ndarray] = field(default_factory=list)
+    recording_seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.weights)
 
-    def add(self, step: int, loss: float, accuracy: float, weights: np.ndarray) -> None:
-        """Append one step (weights are stored as float16)."""
+    def add(
+        self, step: int, loss: float, accuracy: float, weights: np.ndarray, seconds: float = 0.0
+    ) -> None:
+        """Append one step (weights are stored as float16); ``seconds`` it took to measure."""
         with self._lock:
+            self.recording_seconds += seconds
             self.steps.append(int(step))
             self.loss.append(float(loss))
             self.test_accuracy.append(float(accuracy))

@@ -489,7 +489,9 @@ def _fit_lbfgs(
         history, watcher = watch
 
         def on_step(iteration: int, coef: np.ndarray, intercept: np.ndarray, loss: float) -> None:
-            history.add(iteration, loss, watcher.accuracy(coef, intercept), coef)
+            started = time.perf_counter()
+            accuracy = watcher.accuracy(coef, intercept)
+            history.add(iteration, loss, accuracy, coef, time.perf_counter() - started)
 
     def report(iteration: int) -> None:
         step(
@@ -536,7 +538,7 @@ def _fit_sklearn_watched(
     One step is one ``fit`` with ``warm_start=True, max_iter=1`` (see
     :mod:`core.history` for what that means per solver); liblinear, which cannot
     resume, is fitted whole and reports its end. Each report is ``(step, loss,
-    test accuracy, float16 weights)``.
+    test accuracy, float16 weights, seconds spent measuring them)``.
     """
     from sklearn.exceptions import ConvergenceWarning
 
@@ -545,8 +547,10 @@ def _fit_sklearn_watched(
     C = np.inf if config.penalty == "none" else config.C
 
     def send(step: int, coef: np.ndarray, intercept: np.ndarray) -> None:
+        started = time.perf_counter()
         loss = objective(features, index, coef, intercept, C, config.penalty, config.l1_ratio)
-        report((step, loss, watcher.accuracy(coef, intercept), coef.astype(np.float16)))
+        accuracy, weights = watcher.accuracy(coef, intercept), coef.astype(np.float16)
+        report((step, loss, accuracy, weights, time.perf_counter() - started))
 
     if STEPS[config.solver] == "end only":
         coef, intercept, iterations, converged = _fit_sklearn_here(config, features, targets)

@@ -63,7 +63,7 @@ def curves_figure(
             "title": {"text": "test accuracy"},
             "overlaying": "y",
             "side": "right",
-            "tickformat": ".0%",
+            "tickformat": ".1%",
             "color": ACCURACY_COLOUR,
         },
         "legend": {"orientation": "h", "y": 1.12, "x": 0},
