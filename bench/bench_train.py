@@ -160,10 +160,12 @@ RECORDED = (
 )  # fmt: skip
 
 
-def recording_overhead(train_split, test_split, repeats: int) -> None:
+def recording_overhead(train_split, test_split, repeats: int, only: str = "") -> None:
     """Fit seconds of each solver with and without the step-by-step recording."""
     fit_in_child(operator.add, (1, 1))  # the fit server up first: not part of any fit
     for name, config in RECORDED:
+        if only and not any(word in name for word in only.split(",")):
+            continue
         plain, recorded, own, steps, size = [], [], [], 0, 0
         for _ in range(repeats):  # alternately, so load from other users hits both alike
             plain.append(train(config, train_split, test_split).card["fit_seconds"])
@@ -198,6 +200,11 @@ def main() -> None:
         "--recording-only", action="store_true", help="time only the recording's overhead"
     )
     parser.add_argument("--repeats", type=int, default=3, help="runs per recording timing")
+    parser.add_argument(
+        "--recording-configs",
+        default="",
+        help="only those named so, e.g. 'sag,saga' (default: all)",
+    )
     args = parser.parse_args()
     train_split = load_split("train", args.data_dir)
     test_split = load_split("test", args.data_dir)
@@ -205,7 +212,7 @@ def main() -> None:
 
     import sklearn.linear_model  # noqa: F401  imported once, as the app and `train --model all` do
 
-    recording_overhead(train_split, test_split, args.repeats)
+    recording_overhead(train_split, test_split, args.repeats, args.recording_configs)
     if args.recording_only:
         return
 

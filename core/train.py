@@ -17,7 +17,14 @@ from core.augment import augment
 from core.data import Split
 from core.errors import TrainingError
 from core.fit_server import FitCancelled, fit_in_child, report
-from core.history import STEPS, WATCH_TEST_IMAGES, History, Watcher, objective
+from core.history import (
+    STEPS,
+    WATCH_TEST_IMAGES,
+    WATCH_TRAIN_IMAGES,
+    History,
+    Watcher,
+    objective,
+)
 from core.jobs import Cancelled, Job
 from core.logistic import fit_lbfgs
 from core.model import DigitModel, model_name, probabilities
@@ -548,7 +555,11 @@ def _fit_sklearn_watched(
 
     def send(step: int, coef: np.ndarray, intercept: np.ndarray) -> None:
         started = time.perf_counter()
-        loss = objective(features, index, coef, intercept, C, config.penalty, config.l1_ratio)
+        loss = objective(
+            features[:WATCH_TRAIN_IMAGES],
+            index[:WATCH_TRAIN_IMAGES],
+            coef, intercept, C, config.penalty, config.l1_ratio, total=len(index),
+        )  # fmt: skip
         accuracy, weights = watcher.accuracy(coef, intercept), coef.astype(np.float16)
         report((step, loss, accuracy, weights, time.perf_counter() - started))
 

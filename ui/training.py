@@ -18,7 +18,7 @@ from core.experiments import (
     solvers_compared,
     three_points,
 )
-from core.history import WATCH_TEST_IMAGES, History
+from core.history import WATCH_TEST_IMAGES, WATCH_TRAIN_IMAGES, History
 from core.jobs import Job
 from core.train import TrainConfig, TrainingJob
 from ui.training_figures import (
@@ -69,8 +69,9 @@ def replay(job: TrainingJob) -> None:
     n = len(history)
     st.caption(
         f"{job.config.solver} recorded {WHAT_IS_RECORDED[history.step_name]}: {n} in all. "
-        f"Training loss: the objective the solver minimises (log loss plus penalty); test "
-        f"accuracy on up to {WATCH_TEST_IMAGES:,} test images (the table uses all of them)."
+        "Training loss: the objective the solver minimises (log loss plus penalty"
+        + ("" if job.config.solver == "lbfgs" else f", on {WATCH_TRAIN_IMAGES:,} training images")
+        + f"); test accuracy on up to {WATCH_TEST_IMAGES:,} test images (the table uses all)."
     )
     at = n
     if n > 1:
