@@ -214,7 +214,7 @@ def gradient_descent_by_hand(
         step(f"L-BFGS: iteration {iteration}", 0.8 + 0.2 * min(iteration, 100) / 100)
 
     started = time.perf_counter()
-    fit = fit_lbfgs(x, y, k, C=config.C, tol=1e-6, max_iter=500, on_step=keep)
+    fit = fit_lbfgs(x, y, k, C=config.C, tol=1e-5, max_iter=200, on_step=keep)
     lbfgs_seconds = time.perf_counter() - started
     return DescentResult(
         costs=costs,
