@@ -13,6 +13,7 @@ jobs that show progress and stop when cancelled. No Streamlit here.
 
 from __future__ import annotations
 
+import operator
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ import numpy as np
 from scipy import special
 
 from core.data import Split
+from core.fit_server import fit_in_child
 from core.jobs import Progress, checkpoint
 from core.logistic import _one_blas_thread, fit_lbfgs
 from core.train import TrainConfig, _subset, solvers_for, task_data, train
@@ -276,6 +278,8 @@ def solvers_compared(
         input_transform="none",
     )
     step = checkpoint(progress, cancel)
+    step("starting the process that runs scikit-learn's solvers", 0.0)
+    fit_in_child(operator.add, (1, 1), cancel)  # its start-up is not any solver's fit time
     solvers = solvers_for(config.penalty, config.task)
     runs = []
     for i, solver in enumerate(solvers):
