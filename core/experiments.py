@@ -279,7 +279,7 @@ def solvers_compared(
     )
     step = checkpoint(progress, cancel)
     step("starting the process that runs scikit-learn's solvers", 0.0)
-    fit_in_child(operator.add, (1, 1), cancel)  # its start-up is not any solver's fit time
+    fit_in_child(operator.add, (1, 1))  # its start-up (a second or two) is no fit time
     solvers = solvers_for(config.penalty, config.task)
     runs = []
     for i, solver in enumerate(solvers):
