@@ -6,7 +6,11 @@ Targets (issue #4):
   in at most 1/3 of the time scikit-learn's default ``LogisticRegression()``
   takes on the same images (raw pixels / 255, as in the seeds): both timed here,
   in the same run;
-- any binary pair trains in <= 1 s.
+- any binary pair trains in <= 1 s;
+- recording the fit step by step for the Train page (issue #13: loss, test
+  accuracy and float16 weights after every step, :mod:`core.history`) costs at
+  most 10% of the fit time: each solver's fit timed with and without it,
+  alternately, the median of ``--repeats`` runs each.
 
 Ours is timed end to end, as ``python -m core train`` runs it: selecting the
 images, the input transform, the fit and the card (test figures excluded; they
@@ -32,6 +36,7 @@ from threadpoolctl import ThreadpoolController
 from bench.bench_core import one_canvas
 from core.data import load_split
 from core.fit_server import fit_in_child
+from core.history import History
 from core.model import load_model, shipped_model_names
 from core.train import TrainConfig, TrainingJob, evaluate, task_data, train
 from tests.strokes import DIGIT_STROKES, render_strokes
@@ -135,6 +140,52 @@ def cancel_latency(train_split) -> None:
         )
 
 
+# What the Train page offers, one config per solver: the shipped recipe, the saga preset,
+# and the pairs (newton-cholesky and liblinear fit pairs in the app's sizes).
+RECORDED = (
+    ("ten-class lbfgs, all 60,000 (the shipped recipe)", TrainConfig()),
+    (
+        "ten-class saga preset, 7,500",
+        TrainConfig(
+            solver="saga", penalty="none", tol=0.1, train_size=7_500, test_size=2_500,
+            input_transform="none",
+        ),
+    ),
+    ("ten-class sag, 7,500", TrainConfig(solver="sag", tol=0.01, train_size=7_500)),
+    ("ten-class newton-cg, 7,500", TrainConfig(solver="newton-cg", train_size=7_500)),
+    ("3 vs 7 newton-cholesky, 20,000", TrainConfig(
+        task="binary", digits=(3, 7), solver="newton-cholesky", train_size=20_000)),
+    ("3 vs 7 liblinear, 20,000", TrainConfig(
+        task="binary", digits=(3, 7), solver="liblinear", train_size=20_000)),
+)  # fmt: skip
+
+
+def recording_overhead(train_split, test_split, repeats: int, only: str = "") -> None:
+    """Fit seconds of each solver with and without the step-by-step recording."""
+    fit_in_child(operator.add, (1, 1))  # the fit server up first: not part of any fit
+    for name, config in RECORDED:
+        if only and not any(word in name for word in only.split(",")):
+            continue
+        plain, recorded, own, steps, size = [], [], [], 0, 0
+        for _ in range(repeats):  # alternately, so load from other users hits both alike
+            plain.append(train(config, train_split, test_split).card["fit_seconds"])
+            history = History(config.solver)
+            model = train(config, train_split, test_split, history=history)
+            recorded.append(model.card["fit_seconds"])
+            own.append(history.recording_seconds / model.card["fit_seconds"])
+            steps, size = len(history), history.nbytes
+        without, with_ = statistics.median(plain), statistics.median(recorded)
+        overhead = with_ / without - 1
+        print(
+            f"recording, {name}: fit {without:.2f} s without, {with_:.2f} s with "
+            f"(median of {repeats}), overhead {overhead:+.1%} (target <= +10%) -> "
+            f"{'PASS' if overhead <= 0.10 else 'FAIL'}; the recording's own time (measuring "
+            f"and copying, timed inside the fit) {statistics.median(own):.1%} of the fit; "
+            f"{steps} {history.step_name} steps recorded, {size / 1e6:.2f} MB of weights",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="MNIST directory (default: $MNIST_DIR)")
@@ -145,12 +196,25 @@ def main() -> None:
         action="store_true",
         help="skip the other-session and Cancel timings",
     )
+    parser.add_argument(
+        "--recording-only", action="store_true", help="time only the recording's overhead"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per recording timing")
+    parser.add_argument(
+        "--recording-configs",
+        default="",
+        help="only those named so, e.g. 'sag,saga' (default: all)",
+    )
     args = parser.parse_args()
     train_split = load_split("train", args.data_dir)
     test_split = load_split("test", args.data_dir)
     shipped = max(SHIPPED_BEFORE, load_model("ten-class").card["test"]["accuracy"])
 
     import sklearn.linear_model  # noqa: F401  imported once, as the app and `train --model all` do
+
+    recording_overhead(train_split, test_split, args.repeats, args.recording_configs)
+    if args.recording_only:
+        return
 
     config = TrainConfig()
     print(

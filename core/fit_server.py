@@ -46,6 +46,8 @@ READY = b"ready\n"
 NICENESS = 10  # fits yield the CPU to the app's sessions
 
 _lock = threading.Lock()
+_local = threading.local()  # where no child process runs the fit: its report callback
+_child_report: Callable[[Any], None] | None = None  # in a child: sends to the app
 _server: tuple[subprocess.Popen, str, bytes] | None = None
 
 
@@ -130,8 +132,23 @@ def _receive_call(connection: Connection) -> tuple[Callable[..., Any], tuple]:
     return pickle.loads(call, buffers=buffers)
 
 
+def report(payload: Any) -> None:
+    """From inside a fit: send ``payload`` to the caller's ``on_report`` as the fit runs.
+
+    In a child process it travels over the fit's connection; where the fit runs in
+    the calling thread it is handed over directly; elsewhere it is dropped.
+    """
+    if _child_report is not None:
+        _child_report(payload)
+    elif (receive := getattr(_local, "on_report", None)) is not None:
+        receive(payload)
+
+
 def fit_in_child(
-    fit: Callable[..., Any], args: tuple, cancel: threading.Event | None = None
+    fit: Callable[..., Any],
+    args: tuple,
+    cancel: threading.Event | None = None,
+    on_report: Callable[[Any], None] | None = None,
 ) -> Any:
     """``fit(*args)`` in a child process; its result, or :class:`FitCancelled` when cancelled.
 
@@ -144,6 +161,9 @@ def fit_in_child(
         Its arguments: arrays travel as raw bytes, the rest pickled.
     cancel : threading.Event, optional
         Set it to end the child at once.
+    on_report : callable, optional
+        Called in this thread with each payload the fit passes to :func:`report`
+        while it runs; an exception it raises ends the child and propagates.
 
     Raises
     ------
@@ -153,16 +173,27 @@ def fit_in_child(
         The fit raised (its message, in one line) or its process could not run it.
     """
     if not AVAILABLE:
-        return fit(*args)
+        _local.on_report = on_report
+        try:
+            return fit(*args)
+        finally:
+            _local.on_report = None
     with _connect() as connection:
         child = None
         try:
             child = connection.recv()  # the pid of the process doing the fit
             _send_call(connection, fit, args)
-            while not wait([connection], timeout=0.1):
+            while True:
                 if cancel is not None and cancel.is_set():
                     raise FitCancelled
-            outcome, value = connection.recv()
+                if not wait([connection], timeout=0.1):
+                    continue
+                message = connection.recv()
+                if message[0] != "report":
+                    break
+                if on_report is not None:
+                    on_report(message[1])
+            outcome, value = message
         except (OSError, EOFError) as error:
             _end(child, connection)
             raise TrainingError(f"the fitting process failed: {error or 'it ended'}") from None
@@ -199,6 +230,10 @@ def _serve_one(connection: Connection) -> None:
             os._exit(1)
 
         threading.Thread(target=exit_if_abandoned, daemon=True).start()
+        # The server runs as __main__: the fit's code reports through core.fit_server.
+        import core.fit_server as module
+
+        module._child_report = lambda payload: connection.send(("report", payload))
         try:
             result = ("ok", function(*args))
         except Exception as error:  # one line for the user, as everywhere

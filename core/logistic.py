@@ -175,6 +175,7 @@ def fit_lbfgs(
     on_iteration: Callable[[int], None] | None = None,
     sample_weight: np.ndarray | None = None,
     init: tuple[np.ndarray, np.ndarray] | None = None,
+    on_step: Callable[[int, np.ndarray, np.ndarray, float], None] | None = None,
 ) -> LbfgsResult:
     """Fit logistic regression by L-BFGS, as ``LogisticRegression(solver="lbfgs")`` does.
 
@@ -197,6 +198,10 @@ def fit_lbfgs(
         (n,) weight of each image in the loss, as scikit-learn's ``fit(sample_weight=...)``.
     init : (coef, intercept), optional
         Start from these weights (shaped as in the result) instead of zero.
+    on_step : callable, optional
+        ``on_step(iteration, coef, intercept, loss)`` after every step, with the
+        weights as in the result (views: copy to keep) and the objective's value
+        there (what :mod:`core.history` records). Called before ``on_iteration``.
 
     Returns
     -------
@@ -231,6 +236,9 @@ def fit_lbfgs(
     def callback(intermediate_result) -> None:
         nonlocal steps
         steps += 1
+        if on_step is not None:
+            weights, intercept = objective.split(intermediate_result.x)
+            on_step(steps, weights.T, intercept, float(intermediate_result.fun))
         if on_iteration is not None:
             on_iteration(steps)
 

@@ -16,7 +16,15 @@ from core import fit_server
 from core.augment import augment
 from core.data import Split
 from core.errors import TrainingError
-from core.fit_server import FitCancelled, fit_in_child
+from core.fit_server import FitCancelled, fit_in_child, report
+from core.history import (
+    STEPS,
+    WATCH_TEST_IMAGES,
+    WATCH_TRAIN_IMAGES,
+    History,
+    Watcher,
+    objective,
+)
 from core.jobs import Cancelled, Job
 from core.logistic import fit_lbfgs
 from core.model import DigitModel, model_name, probabilities
@@ -474,11 +482,23 @@ def _versions() -> dict:
 
 
 def _fit_lbfgs(
-    config: TrainConfig, features: np.ndarray, targets: np.ndarray, step: Callable
+    config: TrainConfig,
+    features: np.ndarray,
+    targets: np.ndarray,
+    step: Callable,
+    watch: tuple[History, Watcher] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """scikit-learn's lbfgs objective by :func:`core.logistic.fit_lbfgs`: one pass per step."""
     classes = np.asarray(config.classes)
     max_iter = int(config.max_iter)
+    on_step = None
+    if watch is not None:
+        history, watcher = watch
+
+        def on_step(iteration: int, coef: np.ndarray, intercept: np.ndarray, loss: float) -> None:
+            started = time.perf_counter()
+            accuracy = watcher.accuracy(coef, intercept)
+            history.add(iteration, loss, accuracy, coef, time.perf_counter() - started)
 
     def report(iteration: int) -> None:
         step(
@@ -494,6 +514,7 @@ def _fit_lbfgs(
         tol=config.tol,
         max_iter=max_iter,
         on_iteration=report,
+        on_step=on_step,
     )
     return fit.coef, fit.intercept, fit.iterations, fit.converged
 
@@ -512,17 +533,147 @@ def _fit_sklearn_here(
     return estimator.coef_, estimator.intercept_, int(np.max(estimator.n_iter_)), converged
 
 
+def _fit_sklearn_watched(
+    config: TrainConfig,
+    features: np.ndarray,
+    targets: np.ndarray,
+    watch_features: np.ndarray,
+    watch_targets: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """scikit-learn's solver step by step, each step sent by :func:`core.fit_server.report`.
+
+    One step is one ``fit`` with ``warm_start=True, max_iter=1`` (see
+    :mod:`core.history` for what that means per solver); liblinear, which cannot
+    resume, is fitted whole and reports its end. Each report is ``(step, loss,
+    test accuracy, float16 weights, seconds spent measuring them)``.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    watcher = Watcher(watch_features, watch_targets)
+    index = np.searchsorted(np.asarray(config.classes), targets)
+    C = np.inf if config.penalty == "none" else config.C
+
+    def send(step: int, coef: np.ndarray, intercept: np.ndarray) -> None:
+        started = time.perf_counter()
+        loss = objective(
+            features[:WATCH_TRAIN_IMAGES],
+            index[:WATCH_TRAIN_IMAGES],
+            coef, intercept, C, config.penalty, config.l1_ratio, total=len(index),
+        )  # fmt: skip
+        accuracy, weights = watcher.accuracy(coef, intercept), coef.astype(np.float16)
+        report((step, loss, accuracy, weights, time.perf_counter() - started))
+
+    if STEPS[config.solver] == "end only":
+        coef, intercept, iterations, converged = _fit_sklearn_here(config, features, targets)
+        send(iterations, coef, intercept)
+        return coef, intercept, iterations, converged
+    if STEPS[config.solver] == "epoch":
+        return _sag_epochs(config, features, index, send)
+    estimator = make_estimator(replace(config, max_iter=1)).set_params(warm_start=True)
+    steps, converged = 0, False
+    for _ in range(int(config.max_iter)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            estimator.fit(features, targets)
+        converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        if converged and int(np.max(estimator.n_iter_)) == 0:
+            break  # a Newton step that starts converged does nothing: not a step
+        steps += 1
+        send(steps, estimator.coef_, estimator.intercept_)
+        if converged:
+            break
+    return estimator.coef_, estimator.intercept_, steps, converged
+
+
+def _sag_epochs(
+    config: TrainConfig, features: np.ndarray, index: np.ndarray, send: Callable
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """sag or saga one epoch at a time, its memory carried over: the unrecorded algorithm.
+
+    scikit-learn's ``sag_solver`` (private, pinned by constraints.txt) with
+    ``max_iter=1`` and the memory it returns (average gradient, seen samples), set
+    up as ``LogisticRegression.fit`` sets it up. Each epoch draws its sample order
+    from one random stream seeded by ``config.seed``; the stopping rule is sag's
+    own (largest weight change in the epoch over the largest weight below ``tol``).
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model._sag import sag_solver
+
+    x = np.ascontiguousarray(features)
+    n, d = x.shape
+    binary = len(config.classes) == 2
+    y = index.astype(x.dtype)  # 0/1 for two classes (sag's binomial loss), else 0..k-1
+    C = np.inf if config.penalty == "none" else config.C
+    l1 = {"none": 0.0, "l2": 0.0, "l1": 1.0}.get(config.penalty, config.l1_ratio)
+    alpha, beta = (1.0 / C) * (1 - l1), (1.0 / C) * l1  # L2 and L1 strengths, as sklearn
+    memory: dict = {"coef": np.zeros((d + 1, 1 if binary else len(config.classes)), x.dtype)}
+    rng = np.random.RandomState(config.seed)
+    max_squared_sum = float(np.max(np.einsum("ij,ij->i", x, x)))
+    weight = np.ones(n, dtype=x.dtype)
+    previous = np.zeros((1 if binary else len(config.classes), d))
+    steps, converged = 0, False
+    for steps in range(1, int(config.max_iter) + 1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=1: always "reached"
+            found, _, memory = sag_solver(
+                x, y, weight, "log" if binary else "multinomial", alpha, beta, 1,
+                config.tol, 0, rng, False, max_squared_sum, memory,
+                is_saga=config.solver == "saga",
+            )  # fmt: skip
+        found = found[None, :] if binary else found
+        coef, intercept = found[:, :-1], found[:, -1]
+        send(steps, coef, intercept)
+        change = np.max(np.abs(coef - previous)) / max(float(np.max(np.abs(coef))), 1e-12)
+        if change <= config.tol:
+            converged = True
+            break
+        previous = coef.copy()
+    return coef.copy(), intercept.copy(), steps, converged
+
+
 def _fit_sklearn_in_child(
     config: TrainConfig,
     features: np.ndarray,
     targets: np.ndarray,
     cancel: threading.Event | None,
+    step: Callable | None = None,
+    watch: tuple[History, Watcher] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    """scikit-learn's solver in a child process (``core.fit_server``): Cancel ends it at once."""
+    """scikit-learn's solver in a child process (``core.fit_server``): Cancel ends it at once.
+
+    With ``watch``, the child fits step by step (:func:`_fit_sklearn_watched`) and
+    each step lands in the history as it is made.
+    """
     try:
-        return fit_in_child(_fit_sklearn_here, (config, features, targets), cancel)
+        if watch is None:
+            return fit_in_child(_fit_sklearn_here, (config, features, targets), cancel)
+        history, watcher = watch
+        max_iter = int(config.max_iter)
+
+        def receive(payload: tuple) -> None:
+            history.add(*payload)
+            if step is not None:
+                step(
+                    f"fitting: {history.step_name} {payload[0]} of at most {max_iter}",
+                    0.15 + 0.75 * min(payload[0], max_iter) / max_iter,
+                )
+
+        args = (config, features, targets, watcher.features, watcher.targets)
+        return fit_in_child(_fit_sklearn_watched, args, cancel, on_report=receive)
     except FitCancelled:
         raise Cancelled("training cancelled") from None
+
+
+def _watcher(config: TrainConfig, test_split: Split | None, mean: np.ndarray) -> Watcher:
+    """Test images in the fit's space (transformed, centred) for the accuracy while it runs."""
+    if test_split is None:
+        return Watcher(np.zeros((0, mean.size), np.float32), np.zeros(0, np.int64))
+    images, labels = _subset(test_split, config.test_size, config.seed)
+    images, targets = task_data(config, images, labels)
+    images, targets = images[:WATCH_TEST_IMAGES], targets[:WATCH_TEST_IMAGES]
+    seen = TRANSFORMS[config.input_transform](images).reshape(len(images), -1)
+    seen = seen - mean.astype(np.float32)
+    return Watcher(seen, np.searchsorted(np.asarray(config.classes), targets))
 
 
 def train(
@@ -531,6 +682,7 @@ def train(
     test_split: Split | None = None,
     progress: Callable[[str, float], None] | None = None,
     cancel: threading.Event | None = None,
+    history: History | None = None,
 ) -> DigitModel:
     """Train a model and write what it is and how well it does into its card.
 
@@ -543,6 +695,9 @@ def train(
         ``progress(message, fraction)`` between steps (and lbfgs iterations).
     cancel : threading.Event, optional
         Set it to stop at the next step (or lbfgs iteration); raises :class:`Cancelled`.
+    history : core.history.History, optional
+        Filled as the fit runs: loss, test accuracy (needs ``test_split``) and weights
+        after every step (see :mod:`core.history`). Kept out of the model.
 
     Returns
     -------
@@ -585,12 +740,16 @@ def train(
     if np.may_share_memory(seen, train_split.images):
         seen = seen.copy()  # centred in place below: never the caller's images
     seen -= mean.astype(np.float32)
+    watch = None
+    if history is not None:
+        history.solver, history.step_name = config.solver, STEPS[config.solver]
+        watch = (history, _watcher(config, test_split, mean))
     step(f"fitting on {len(targets)} images", 0.15)
     started = time.perf_counter()
     if config.solver == "lbfgs":
-        coef, intercept, iterations, converged = _fit_lbfgs(config, seen, targets, step)
+        coef, intercept, iterations, converged = _fit_lbfgs(config, seen, targets, step, watch)
     else:
-        fitted = _fit_sklearn_in_child(config, seen, targets, cancel)
+        fitted = _fit_sklearn_in_child(config, seen, targets, cancel, step, watch)
         coef, intercept, iterations, converged = fitted
     fit_seconds = time.perf_counter() - started
     step("measuring", 0.9)
@@ -646,12 +805,24 @@ class TrainingJob(Job[DigitModel]):
     config : TrainConfig
     train_split, test_split : Split
         Read only; may be shared with other jobs.
+    watch : bool
+        Record the fit step by step in :attr:`history` (:mod:`core.history`).
     """
 
-    def __init__(self, config: TrainConfig, train_split: Split, test_split: Split | None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        train_split: Split,
+        test_split: Split | None,
+        watch: bool = True,
+    ):
         self.config = validate(config)
+        # What the page plots while it trains and replays after (None: not recorded).
+        self.history = History(self.config.solver) if watch else None
         super().__init__(
-            lambda progress, cancel: train(self.config, train_split, test_split, progress, cancel),
+            lambda progress, cancel: train(
+                self.config, train_split, test_split, progress, cancel, self.history
+            ),
             what="training",
             name="digit-lens-train",
         )

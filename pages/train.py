@@ -26,6 +26,7 @@ from core.train import (
 from core.transforms import TRANSFORMS
 from ui.mnist import how_to_get_mnist, mnist
 from ui.session import TEN_CLASS, get_model, remember_model, use_model
+from ui.training import experiments, live_view, replay
 from ui.views import weights_chart
 
 JOB = "train_job"  # session state: this session's TrainingJob
@@ -259,6 +260,7 @@ def progress_panel() -> None:
         st.caption(f"Cancelling: {job.config.solver} stops {when}.")
     else:
         st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="tr_cancel")
+    live_view(job)
 
 
 def shipped_counterpart(config: TrainConfig) -> str:
@@ -323,6 +325,7 @@ def result(job: TrainingJob) -> None:
             st.plotly_chart(
                 weights_chart(shown), config={"displayModeBar": False}, key=f"tr_w_{what}"
             )
+    replay(job)
     st.caption(model_summary(model, label))
     use, name_box, save = st.columns([1, 2, 1], vertical_alignment="bottom")
     use.button(
@@ -384,3 +387,5 @@ with outcome:
             st.error(job.error, icon=":material/error:")
 if job is not None and not busy and job.model is not None:
     result(job)
+st.divider()
+experiments(data)
