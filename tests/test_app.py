@@ -17,6 +17,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.errors import ImageError
+from core.examples import EXAMPLES
 from core.explain import logit_rows, reading, transform_words
 from core.model import load_model
 from core.verdict import judge
@@ -445,3 +446,30 @@ def test_serve_runs_app_py_and_its_start_up_loads_the_modules():
     assert loaded >= set(serve.WARM_MODULES) - {"streamlit_drawable_canvas"}
     assert {"pandas", "pyarrow", "ui.views"} <= loaded  # what the first session waited for
     assert "modules loaded in" in done.stdout
+
+
+# ------------------------------------------------------------------ examples
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
+def test_each_example_photo_is_read_right_by_the_shipped_model(example):
+    data = example.png()
+    assert data == example.png()  # drawn the same every time
+    analysis = analyse(data, "ten-class")
+    assert analysis.predicted == example.digit
+    assert analysis.verdict.sure, f"{example.name}: {reading(analysis.verdict, analysis.labels)}"
+
+
+def test_upload_page_shows_an_example_in_one_click_and_an_upload_replaces_it():
+    at = _open_upload_page()
+    names = [example.label for example in EXAMPLES]
+    assert [b.label for b in at.button if b.key.startswith("example-")] == names
+    assert len(at.get("image")) == len(names)  # the thumbnails
+    for example in EXAMPLES:
+        at.button(key=f"example-{example.name}").click().run()
+        assert not at.exception
+        assert metric_value(at) == str(example.digit)
+        assert any(example.name.lower() in c.value for c in at.caption)
+    at.file_uploader[0].set_value(("four.png", photo(4), "image/png")).run()
+    assert not at.exception
+    assert metric_value(at) == "4"

@@ -19,6 +19,7 @@ import streamlit as st
 from PIL import Image
 
 from core.errors import DigitLensError
+from core.examples import EXAMPLES
 from core.explain import (
     Analysis,
     Contrast,
@@ -109,6 +110,15 @@ def weights_chart(model: DigitModel) -> dict:
 def zero_weights_chart(model: DigitModel) -> dict:
     """:func:`ui.figures.zero_weights_figure`, built once per model (a copy per call)."""
     return zero_weights_figure(model)
+
+
+@st.cache_data(show_spinner=False)
+def example_photos() -> dict[str, bytes]:
+    """The Upload page's example photos (:data:`core.examples.EXAMPLES`), drawn once: name → PNG."""
+    return {example.name: example.png() for example in EXAMPLES}
+
+
+EXAMPLE_LABELS = {example.name: example.label for example in EXAMPLES}
 
 
 # ------------------------------------------------------------------- view

@@ -66,3 +66,23 @@ def test_contrast_gap_equals_the_difference_of_the_two_logits(browser, app_url, 
         page.screenshot(path=str(screenshots / "contrast.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_an_example_photo_in_one_click_and_its_contrast(browser, app_url, screenshots):
+    context = browser.new_context(viewport=TALL)
+    page = context.new_page()
+    try:
+        open_app(page, app_url)
+        page.get_by_role("link", name="Upload a photo").click()
+        page.get_by_role("button", name="Chalk").click()
+        assert wait_prediction(page, "3", timeout=30_000) == "3"
+        wait_rendered(page)
+        page.screenshot(path=str(screenshots / "upload-examples.png"))
+        page.get_by_text("Why this digit and not another?").click()
+        line = page.get_by_text("logit gap of")
+        line.wait_for(timeout=15_000)
+        assert GAP.search(line.inner_text())[1] == "3"
+        wait_rendered(page)
+        page.screenshot(path=str(screenshots / "contrast-example-photo.png"), full_page=True)
+    finally:
+        context.close()
