@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from core.explain import (
@@ -122,3 +123,12 @@ def test_contrast_of_a_binary_model_is_its_own_map():
     back = contrast(analysis, 3, 7)
     np.testing.assert_allclose(back.map, -view.map)
     assert back.names == ("3", "7") and back.winner == view.winner
+
+
+def test_contrast_needs_two_of_the_models_classes():
+    model = load_model("binary-3-7")
+    analysis = analyse_mnist(np.zeros((28, 28), np.uint8), model, "binary-3-7", "blank")
+    with pytest.raises(ValueError, match="two different classes"):
+        contrast(analysis, 3, 3)
+    with pytest.raises(ValueError, match=r"among \[3, 7\]"):
+        contrast(analysis, 3, 5)
