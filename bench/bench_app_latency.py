@@ -270,11 +270,14 @@ def main() -> None:
                 order = list(apps) if index % 2 == 0 else list(reversed(apps))
                 first = FIRST_STROKES[index % len(FIRST_STROKES)]
                 later = later_strokes[index * args.later : (index + 1) * args.later]
+                shown = []
                 for name in order:
                     first_run, later_runs = fresh_page(browser, urls[name], first, later)
                     if first_run is not None:
                         firsts[name].append(first_run)
+                        shown.append(f"{name} first {first_run['prediction'] * 1000:.0f} ms")
                     laters[name] += later_runs
+                print(f"  page {index + 1}/{args.pages}: {', '.join(shown)}", flush=True)
             browser.close()
     finally:
         for process, _ in servers.values():
