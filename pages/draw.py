@@ -11,7 +11,6 @@ from ui.views import (
     has_strokes,
     show_explanation,
     show_prediction,
-    show_waiting,
 )
 
 CANVAS_SIDE = 280
@@ -48,7 +47,6 @@ with right:
         st.info(
             HINT_DRAW if analysis is None else "That looks like a dot, not a digit: draw it bigger."
         )
-        show_waiting(active_model_name())
     else:
         show_prediction(analysis)
         feedback_buttons(analysis, image)

@@ -28,8 +28,8 @@ MAPS_HEIGHT = 340  # px, the weights and contributions figures
 
 
 def probability_figure(classes: tuple, probs: np.ndarray) -> dict:
-    """Bars of every class's probability, the predicted one highlighted (none if all are 0)."""
-    best = int(np.argmax(probs)) if np.any(probs) else -1
+    """Bars of every class's probability, the predicted one highlighted."""
+    best = int(np.argmax(probs))
     colours = [HIGHLIGHT if i == best else MUTED for i in range(len(classes))]
     return {
         "data": [

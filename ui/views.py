@@ -25,7 +25,6 @@ from core.explain import (
     Contrast,
     analyse_image,
     analyse_mnist,
-    class_names,
     contrast,
     default_pair,
     logit_rows,
@@ -131,23 +130,6 @@ def has_strokes(json_data: dict | None) -> bool:
 
 
 HINT_DRAW = "Draw a digit in the black box: the prediction appears after every stroke."
-
-
-def show_waiting(model_name: str) -> None:
-    """The probability bars, all at zero, where the prediction will be.
-
-    Shows where the answer will appear, and makes the browser fetch and compile
-    the charts' code (Plotly, 4.7 MB, loaded on a page's first chart) while the
-    visitor draws, instead of after the first stroke: that load was most of
-    the first drawing's extra time on a fresh page (bench/bench_app_latency.py).
-    Same key as the bars of :func:`show_prediction`: the chart is updated in place.
-    """
-    labels = class_names(lookup_model(model_name))
-    st.plotly_chart(
-        probability_figure(labels, np.zeros(len(labels))),
-        config={"displayModeBar": False},
-        key="probabilities",
-    )
 
 
 def show_prediction(analysis: Analysis) -> None:
