@@ -213,3 +213,139 @@ def logit_rows(analysis: Analysis) -> list[dict[str, str]]:
             row["P"] = f"{analysis.probs[i]:.1%}"
         rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class Pixel:
+    """One pixel of the model input and what changing it alone would do to a logit gap."""
+
+    row: int
+    col: int
+    value: float  # the model input's value there, in [0, 1]
+    effect: float  # the change of the gap (A − B) if it were set to 1 (ink) or 0 (erase)
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """Why class A and not class B: one map whose sum is the logit gap.
+
+    ``intercept_gap + map.sum() == gap == logit(A) − logit(B)`` exactly (up to
+    float rounding). A positive gap means the model prefers A; with softmax
+    and temperature T, ``gap / T = log(P(A) / P(B))``.
+    """
+
+    a: int  # the classes compared, as in Analysis.classes
+    b: int
+    names: tuple[str, str]  # how the user reads them ("7", "not 7")
+    map: np.ndarray  # (28, 28) float64: model input × (weight of A − weight of B)
+    intercept_gap: float  # intercept of A − intercept of B
+    gap: float  # logit of A − logit of B
+    gradient: np.ndarray  # (28, 28) float64: d gap / d model-input pixel = weight A − weight B
+    model_input: np.ndarray  # (28, 28) float64 in [0, 1]: the image the weights multiply
+    ink: tuple[Pixel, ...]  # pixels whose inking most moves the gap towards the loser
+    erase: tuple[Pixel, ...]  # pixels whose erasing most moves the gap towards the loser
+
+    @property
+    def winner(self) -> int:
+        """The class of the two that the model prefers (A on a tie)."""
+        return self.a if self.gap >= 0 else self.b
+
+
+def _class_rows(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """(k_classes, 28, 28) weights and (k_classes,) intercepts, one row per class.
+
+    A binary model has one row scoring its second class against its first: its
+    first class's row is zero (logit 0), so that differences of rows are still
+    the model's own logit gaps.
+    """
+    weights = np.asarray(analysis.weights, dtype=np.float64)
+    intercepts = np.asarray(analysis.intercepts, dtype=np.float64)
+    if analysis.is_binary:
+        weights = np.concatenate([np.zeros_like(weights), weights])
+        intercepts = np.concatenate([[0.0], intercepts])
+    return weights, intercepts
+
+
+def contrast(analysis: Analysis, a: int, b: int, top: int = 8) -> Contrast:
+    """Why the model reads class ``a`` rather than ``b`` (or not): the contrast of two classes.
+
+    The map is (model input × weight of A) − (model input × weight of B), the
+    difference of the two classes' contribution maps; its sum plus the
+    intercepts' difference is the logit gap, exactly. For a binary model with
+    A its second class and B its first, the map is the model's own single
+    contribution map (and its negative the other way round).
+
+    "Inking" and "erasing" are about the **model input**, the 28×28 image the
+    weights multiply (the last stage shown, after the model's own input
+    transform, e.g. deskew and soften): the model is linear there, so setting
+    one pixel of it to 1 (ink) changes the gap by exactly ``(1 − x) × gradient``
+    and setting it to 0 (erase) by ``−x × gradient``, where ``x`` is its value.
+    A stroke drawn on the canvas reaches the model input blurred and deskewed,
+    so there the figures are a guide, not an exact prediction.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    a, b : int
+        Two distinct classes of ``analysis.classes`` (e.g. digits 9 and 4).
+    top : int
+        How many pixels to list for inking and for erasing.
+
+    Returns
+    -------
+    Contrast
+        ``ink`` and ``erase`` list the ``top`` pixels whose change alone moves
+        the gap most towards the class now losing, largest effect first; a pixel
+        that would move it the other way is never listed.
+
+    Raises
+    ------
+    ValueError
+        If ``a`` or ``b`` is not one of the model's classes, or they are equal.
+    """
+    classes = list(analysis.classes)
+    if a not in classes or b not in classes:
+        raise ValueError(f"classes to compare must be among {classes}, got {a} and {b}")
+    if a == b:
+        raise ValueError(f"two different classes are needed to compare, got {a} twice")
+    i, j = classes.index(a), classes.index(b)
+    weights, intercepts = _class_rows(analysis)
+    gradient = weights[i] - weights[j]
+    seen = np.asarray(analysis.model_input, dtype=np.float64)
+    gap_map = seen * gradient
+    intercept_gap = float(intercepts[i] - intercepts[j])
+    gap = intercept_gap + float(gap_map.sum())
+    # Towards the loser: lower the gap if A leads, raise it if B does.
+    towards = -1.0 if gap >= 0 else 1.0
+    ink_effect = (1.0 - seen) * gradient
+    erase_effect = -seen * gradient
+    labels = analysis.labels
+    return Contrast(
+        a=a,
+        b=b,
+        names=(labels[i], labels[j]),
+        map=gap_map,
+        intercept_gap=intercept_gap,
+        gap=gap,
+        gradient=gradient,
+        model_input=seen,
+        ink=_strongest(ink_effect, seen, towards, top),
+        erase=_strongest(erase_effect, seen, towards, top),
+    )
+
+
+def _strongest(effect: np.ndarray, seen: np.ndarray, towards: float, top: int) -> tuple:
+    """The ``top`` pixels whose effect has the sign ``towards``, largest first."""
+    signed = effect * towards
+    order = np.argsort(-signed, axis=None, kind="stable")[:top]
+    return tuple(
+        Pixel(int(r), int(c), float(seen[r, c]), float(effect[r, c]))
+        for r, c in zip(*np.unravel_index(order, effect.shape), strict=True)
+        if signed[r, c] > 0
+    )
+
+
+def default_pair(analysis: Analysis) -> tuple[int, int]:
+    """The prediction and the runner-up: the pair a learner asks about first."""
+    order = np.argsort(-analysis.probs, kind="stable")
+    return analysis.classes[int(order[0])], analysis.classes[int(order[1])]

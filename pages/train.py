@@ -124,7 +124,7 @@ def controls() -> None:
         st.session_state.setdefault(_key(name), value)
     st.session_state.setdefault(_key("preset"), OWN)
 
-    _row("Start from one of the seeds' experiments, then change anything.").selectbox(
+    _row("Start from a classic experiment or a well-known pair, then change anything.").selectbox(
         "Preset", [OWN, *PRESETS], key=_key("preset"), on_change=apply_preset
     )
     if (preset := PRESETS.get(st.session_state[_key("preset")])) is not None:

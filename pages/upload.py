@@ -4,7 +4,14 @@ import streamlit as st
 
 from core.errors import ImageError
 from ui.session import active_model_name
-from ui.views import analyse, feedback_buttons, show_explanation, show_prediction
+from ui.views import (
+    EXAMPLE_LABELS,
+    analyse,
+    example_photos,
+    feedback_buttons,
+    show_explanation,
+    show_prediction,
+)
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 INK_CHOICES = {
@@ -45,24 +52,56 @@ def manual_options() -> dict:
     return {"invert": INK_CHOICES[ink], "contrast": contrast, "crop": crop}
 
 
+EXAMPLE = "example"  # session state: the name of the example photo shown, if any
+
+
+def forget_example() -> None:
+    """A photo uploaded or taken replaces the example."""
+    st.session_state.pop(EXAMPLE, None)
+
+
+def example_buttons() -> None:
+    """Thumbnails of the project's own example photos, one click each."""
+    st.caption("No photo at hand? Try one of these, made by the app itself:")
+    photos = example_photos()
+    for column, (name, data) in zip(st.columns(len(photos)), photos.items(), strict=True):
+        column.image(data, width=120)  # a thumbnail, even where the columns stack
+        column.button(
+            EXAMPLE_LABELS[name],
+            key=f"example-{name}",
+            help=name,
+            on_click=st.session_state.__setitem__,
+            args=(EXAMPLE, name),
+            width="stretch",
+            type="primary" if st.session_state.get(EXAMPLE) == name else "secondary",
+        )
+
+
 left, right = st.columns([1, 1], gap="medium")
 with left:
     st.markdown("#### Show a photo of one digit")
     camera = st.toggle("Use the camera", key="use_camera")
     if camera:
-        photo = st.camera_input("Take a photo of one digit", key="camera")
+        photo = st.camera_input("Take a photo of one digit", key="camera", on_change=forget_example)
     else:
         photo = st.file_uploader(
             "Upload a photo of one digit",
             type=IMAGE_TYPES,
             key="upload",
             help="PNG, JPEG, WebP, BMP, GIF or TIFF; dark ink on paper or chalk on a board.",
+            on_change=forget_example,
         )
+    example_buttons()
     options = manual_options()
+
+name, data = (photo.name, photo.getvalue()) if photo is not None else (None, None)
+if st.session_state.get(EXAMPLE) in example_photos():
+    name = st.session_state[EXAMPLE]
+    data = example_photos()[name]
 
 analysis = None
 with right:
-    if photo is None:
+    if data is None:
         st.info(
             "Take a photo of one digit."
             if camera
@@ -70,9 +109,11 @@ with right:
         )
     else:
         try:
-            analysis = analyse(photo.getvalue(), active_model_name(), **options)
+            analysis = analyse(data, active_model_name(), **options)
+            if name in example_photos():
+                st.caption(f"Example: {name.lower()}, a photo the app drew itself.")
         except ImageError as error:
-            st.error(f"{photo.name}: {error}", icon=":material/broken_image:")
+            st.error(f"{name}: {error}", icon=":material/broken_image:")
         else:
             if analysis.is_blank:
                 st.warning(
@@ -81,7 +122,7 @@ with right:
                 )
             else:
                 show_prediction(analysis)
-                feedback_buttons(analysis, photo.getvalue())
+                feedback_buttons(analysis, data)
 
 if analysis is not None:
     show_explanation(analysis)

@@ -8,6 +8,7 @@ canvas sends them (tests/strokes.py).
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +17,14 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.errors import ImageError
+from core.examples import EXAMPLES
 from core.explain import logit_rows, reading, transform_words
 from core.model import load_model
 from core.verdict import judge
 from tests.strokes import DIGIT_STROKES, render_strokes
 from ui.figures import SIDE, contributions_figure, grid, probability_figure
 from ui.session import KIND_PAIR, KIND_TEN
-from ui.views import HINT_DRAW, analyse, has_strokes, stages_html, weights_chart
+from ui.views import CONTRAST_OPEN, HINT_DRAW, analyse, has_strokes, stages_html, weights_chart
 
 TIMEOUT = 60
 MODEL = load_model("ten-class")
@@ -148,6 +150,56 @@ def test_result_view_with_the_ten_class_model():
     assert at.table[0].value.shape == (10, 5)  # one row per digit
     (stages,) = at.get("html")
     assert f"model input ({transform_words(MODEL.input_transform)})" in stages.proto.body
+
+
+def _gap_shown(at: AppTest) -> tuple[str, str, float]:
+    """The contrast view's pair and the logit gap it prints."""
+    (line,) = [m.value for m in at.markdown if "logit gap of" in m.value]
+    match = re.search(r"logit gap of (\S+) over (\S+):.*= \*\*([+-][0-9.]+)\*\*$", line)
+    assert match, line
+    return match[1], match[2], float(match[3])
+
+
+def test_contrast_view_explains_the_gap_between_two_classes():
+    at = AppTest.from_function(
+        _result, args=(canvas_png(9), "ten-class"), default_timeout=TIMEOUT
+    ).run()
+    assert not at.exception
+    assert [e.label for e in at.expander] == ["Why this digit and not another? Compare two classes"]
+    assert len(at.get("plotly_chart")) == 3  # closed: nothing built
+    at.session_state[CONTRAST_OPEN] = True  # what a click on the expander sets
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 4
+    logits = {row["digit"]: float(row["logit"]) for row in at.table[0].value.to_dict("records")}
+    probs = {
+        row["digit"]: float(row["P"].rstrip("%")) for row in at.table[0].value.to_dict("records")
+    }
+    a, b, gap = _gap_shown(at)
+    ranked = sorted(probs, key=probs.get, reverse=True)
+    assert (a, b) == (metric_value(at), ranked[1])  # the prediction and the runner-up
+    assert gap > 0 and gap == pytest.approx(logits[a] - logits[b], abs=0.011)
+    # Another pair, picked: the gap follows (negative: the model prefers the first).
+    at.selectbox[1].set_value(int(a)).run()
+    assert at.info and "two different" in at.info[0].value
+    at.selectbox[0].set_value(4).run()
+    assert not at.exception
+    a, b, gap = _gap_shown(at)
+    assert (a, b) == ("4", metric_value(at)) and gap < 0
+    assert gap == pytest.approx(logits[a] - logits[b], abs=0.011)
+    figure = at.get("plotly_chart")[-1].proto.spec
+    assert '"heatmap"' in figure and '"scatter"' in figure
+
+
+def test_contrast_view_of_a_binary_model_is_its_own_map():
+    at = AppTest.from_function(_result, args=(canvas_png(3), "binary-3-7"), default_timeout=TIMEOUT)
+    at.session_state[CONTRAST_OPEN] = True
+    at.run()
+    assert not at.exception
+    (row,) = at.table[0].value.to_dict("records")  # "7 vs 3": the logit of 7 over 3
+    a, b, gap = _gap_shown(at)
+    assert (a, b) == ("3", "7")
+    assert gap == pytest.approx(-float(row["logit"]), abs=0.011)
 
 
 def _open_upload_page() -> AppTest:
@@ -387,12 +439,37 @@ def test_serve_runs_app_py_and_its_start_up_loads_the_modules():
     )
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
-    assert "pandas" not in lines.get("BEFORE", "") and "ui.views" not in lines.get(
-        "BEFORE", ""
-    )
+    assert "pandas" not in lines.get("BEFORE", "") and "ui.views" not in lines.get("BEFORE", "")
     loaded = set(lines["AFTER"].split())
     # The canvas registers itself with the running server, which this process has not:
     # the browser tests check that the real start-up loads it too.
     assert loaded >= set(serve.WARM_MODULES) - {"streamlit_drawable_canvas"}
     assert {"pandas", "pyarrow", "ui.views"} <= loaded  # what the first session waited for
     assert "modules loaded in" in done.stdout
+
+
+# ------------------------------------------------------------------ examples
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
+def test_each_example_photo_is_read_right_by_the_shipped_model(example):
+    data = example.png()
+    assert data == example.png()  # drawn the same every time
+    analysis = analyse(data, "ten-class")
+    assert analysis.predicted == example.digit
+    assert analysis.verdict.sure, f"{example.name}: {reading(analysis.verdict, analysis.labels)}"
+
+
+def test_upload_page_shows_an_example_in_one_click_and_an_upload_replaces_it():
+    at = _open_upload_page()
+    names = [example.label for example in EXAMPLES]
+    assert [b.label for b in at.button if b.key.startswith("example-")] == names
+    assert len(at.get("image")) == len(names)  # the thumbnails
+    for example in EXAMPLES:
+        at.button(key=f"example-{example.name}").click().run()
+        assert not at.exception
+        assert metric_value(at) == str(example.digit)
+        assert any(example.name.lower() in c.value for c in at.caption)
+    at.file_uploader[0].set_value(("four.png", photo(4), "image/png")).run()
+    assert not at.exception
+    assert metric_value(at) == "4"

@@ -8,9 +8,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from core.explain import analyse_image, analyse_mnist, logit_rows, mnist_image, reading
+from core.explain import (
+    analyse_image,
+    analyse_mnist,
+    contrast,
+    default_pair,
+    logit_rows,
+    mnist_image,
+    reading,
+)
 from core.model import load_model
 from core.preprocess import PreprocessOptions, preprocess
 from core.storage import mnist_pixels
@@ -71,3 +80,55 @@ def test_an_mnist_image_is_analysed_as_given():
         "logit",
         "P(7)",
     }
+
+
+def test_contrast_adds_up_to_the_logit_gap_and_names_the_pixels_that_would_flip_it():
+    model = load_model("ten-class")
+    analysis = analyse_image(canvas(9), model, "ten-class", PreprocessOptions(invert=True))
+    a, b = default_pair(analysis)
+    assert a == analysis.predicted and b != a
+    assert analysis.probs[analysis.classes.index(b)] == sorted(analysis.probs)[-2]
+    for first, second in [(a, b), (b, a), (3, 8)]:
+        view = contrast(analysis, first, second)
+        i, j = analysis.classes.index(first), analysis.classes.index(second)
+        gap = analysis.logits[i] - analysis.logits[j]
+        # intercept difference + Σ map = logit gap, and the map is the two maps' difference.
+        np.testing.assert_allclose(view.intercept_gap + view.map.sum(), gap, rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(view.gap, gap, rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(view.map, analysis.maps[i] - analysis.maps[j], atol=1e-5)
+        # Each listed pixel, inked or erased alone on the model input, moves the gap as said.
+        for pixels, new in [(view.ink, 1.0), (view.erase, 0.0)]:
+            assert pixels, "some pixel moves the gap towards the loser"
+            assert all(p.effect * view.gap < 0 for p in pixels)
+            assert [abs(p.effect) for p in pixels] == sorted(
+                (abs(p.effect) for p in pixels), reverse=True
+            )
+            p = pixels[0]
+            changed = analysis.model_input.astype(np.float64).copy()
+            changed[p.row, p.col] = new
+            logits = changed.reshape(-1) @ model.coef_.T.astype(np.float64) + model.intercept_
+            np.testing.assert_allclose(logits[i] - logits[j], gap + p.effect, rtol=1e-6, atol=1e-5)
+    assert contrast(analysis, a, b).winner == a
+
+
+def test_contrast_of_a_binary_model_is_its_own_map():
+    model = load_model("binary-3-7")
+    pixels = np.zeros((28, 28), np.uint8)
+    pixels[4:24, 13:16] = 255
+    analysis = analyse_mnist(pixels, model, "binary-3-7", "a bar")
+    view = contrast(analysis, 7, 3)
+    np.testing.assert_allclose(view.map, analysis.maps[0], atol=1e-6)
+    np.testing.assert_allclose(view.gap, analysis.logits[0], rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(view.intercept_gap, analysis.intercepts[0])
+    back = contrast(analysis, 3, 7)
+    np.testing.assert_allclose(back.map, -view.map)
+    assert back.names == ("3", "7") and back.winner == view.winner
+
+
+def test_contrast_needs_two_of_the_models_classes():
+    model = load_model("binary-3-7")
+    analysis = analyse_mnist(np.zeros((28, 28), np.uint8), model, "binary-3-7", "blank")
+    with pytest.raises(ValueError, match="two different classes"):
+        contrast(analysis, 3, 3)
+    with pytest.raises(ValueError, match=r"among \[3, 7\]"):
+        contrast(analysis, 3, 5)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.explain import Analysis, class_names
+from core.explain import Analysis, Contrast, class_names
 from core.model import DigitModel
 from core.records import Scores
 
@@ -208,6 +208,63 @@ def contributions_figure(analysis: Analysis) -> dict:
         ],
         "layout": layout,
     }
+
+
+INK_MARK = "#f2b705"  # gold: apart from the red-blue scale of the map
+ERASE_MARK = "#111111"
+
+
+def contrast_figure(view: Contrast) -> dict:
+    """The contrast map of two classes on one diverging scale centred on zero, pixels marked.
+
+    Blue pushes towards A, red towards B (the colours of the contributions
+    figure, where blue is towards the class). Gold circles: the pixels whose
+    inking on the model input would most move the gap towards the class now
+    losing; dark crosses: those whose erasing would.
+    """
+    a, b = view.names
+    limit = float(np.abs(view.map).max()) or 1.0
+    layout = _heatmap_layout(grid(1), MAPS_HEIGHT, f"towards {b} | towards {a}", limit)
+    layout["margin"] = {"l": 4, "r": 4, "t": 8, "b": 48}
+    layout["showlegend"] = True
+    layout["legend"] = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
+    layout["coloraxis"]["colorbar"]["title"] = {"text": f"red: {b}, blue: {a}", "side": "right"}
+    loser = b if view.winner == view.a else a
+    z = view.map.astype(np.float32)
+    custom = np.stack([view.model_input, view.gradient], axis=-1)
+    data = [
+        {
+            "type": "heatmap",
+            "z": z,
+            "customdata": custom.astype(np.float32),
+            "coloraxis": "coloraxis",
+            "showlegend": False,
+            "hovertemplate": "pixel %{customdata[0]:.2f} × (weight of "
+            f"{a} − weight of {b}) %{{customdata[1]:+.3f}}<br>= %{{z:+.3f}}<extra></extra>",
+        }
+    ]
+    for pixels, name, symbol, colour in [
+        (view.ink, f"ink here: towards {loser}", "circle-open", INK_MARK),
+        (view.erase, f"erase here: towards {loser}", "x-thin-open", ERASE_MARK),
+    ]:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": name,
+                "x": [p.col for p in pixels],
+                "y": [p.row for p in pixels],
+                "customdata": [p.effect for p in pixels],
+                "marker": {
+                    "symbol": symbol,
+                    "size": 11,
+                    "color": colour,
+                    "line": {"width": 2, "color": colour},
+                },
+                "hovertemplate": f"{name.split(':')[0]}: gap %{{customdata:+.3f}}<extra></extra>",
+            }
+        )
+    return {"data": data, "layout": layout}
 
 
 def _label(x: float, y: float, text: str, strong: bool = False) -> dict:

@@ -19,10 +19,14 @@ import streamlit as st
 from PIL import Image
 
 from core.errors import DigitLensError
+from core.examples import EXAMPLES
 from core.explain import (
     Analysis,
+    Contrast,
     analyse_image,
     analyse_mnist,
+    contrast,
+    default_pair,
     logit_rows,
     mnist_image,
     reading,
@@ -32,6 +36,7 @@ from core.model import DigitModel
 from core.preprocess import PreprocessOptions
 from core.storage import DigitStore, default_db_path
 from ui.figures import (
+    contrast_figure,
     contributions_figure,
     probability_figure,
     weights_figure,
@@ -106,6 +111,15 @@ def weights_chart(model: DigitModel) -> dict:
 def zero_weights_chart(model: DigitModel) -> dict:
     """:func:`ui.figures.zero_weights_figure`, built once per model (a copy per call)."""
     return zero_weights_figure(model)
+
+
+@st.cache_data(show_spinner=False)
+def example_photos() -> dict[str, bytes]:
+    """The Upload page's example photos (:data:`core.examples.EXAMPLES`), drawn once: name → PNG."""
+    return {example.name: example.png() for example in EXAMPLES}
+
+
+EXAMPLE_LABELS = {example.name: example.label for example in EXAMPLES}
 
 
 # ------------------------------------------------------------------- view
@@ -208,6 +222,84 @@ def show_explanation(analysis: Analysis) -> None:
         )
     )
     st.table(logit_rows(analysis), hide_index=True, width="content")
+    show_contrast(analysis)
+
+
+CONTRAST_OPEN = "contrast_open"  # the expander's state: its content is only built when open
+
+
+def gap_equation(view: Contrast) -> str:
+    """``intercept difference + Σ map = logit gap`` in numbers, as the page prints it."""
+    total = float(view.map.sum())
+    sign = "+" if total >= 0 else "−"
+    return f"{view.intercept_gap:+.2f} {sign} {abs(total):.2f} = **{view.gap:+.2f}**"
+
+
+def show_contrast(analysis: Analysis) -> None:
+    """Why A and not B: pick two classes, see one map whose sum is their logit gap.
+
+    Inside an expander whose content runs only when open, so a drawing costs
+    nothing more while it is closed. The pair defaults to the prediction and the
+    runner-up; a choice is kept while they stay the same.
+    """
+    section = st.expander(
+        "Why this digit and not another? Compare two classes",
+        icon=":material/compare_arrows:",
+        key=CONTRAST_OPEN,
+        on_change="rerun",
+    )
+    if not section.open:
+        return
+    first, second = default_pair(analysis)
+    labels = dict(zip(analysis.classes, analysis.labels, strict=True))
+    with section:
+        pick_a, pick_b = st.columns(2)
+        a = pick_a.selectbox(
+            "Why",
+            analysis.classes,
+            index=analysis.classes.index(first),
+            format_func=labels.get,
+            key=f"contrast_a_{first}_{second}",
+        )
+        b = pick_b.selectbox(
+            "and not",
+            analysis.classes,
+            index=analysis.classes.index(second),
+            format_func=labels.get,
+            key=f"contrast_b_{first}_{second}",
+        )
+        if a == b:
+            st.info("Pick two different classes to compare.")
+            return
+        view = contrast(analysis, a, b)
+        name_a, name_b = view.names
+        st.markdown(
+            f"intercept difference + Σ map = logit gap of {name_a} over {name_b}: "
+            f"{gap_equation(view)}"
+        )
+        st.caption(
+            f"The map is your pixels × (weight of {name_a} − weight of {name_b}), on the "
+            f"model input: blue pushes towards {name_a}, red towards {name_b}. "
+            + (
+                f"A positive gap: the model prefers {name_a}"
+                if view.gap >= 0
+                else f"A negative gap: the model prefers {name_b}"
+            )
+            + (
+                f"; P({name_a}) / P({name_b}) = e^(gap / {analysis.temperature:.2f})."
+                if not analysis.is_binary and analysis.temperature != 1
+                else "."
+            )
+        )
+        st.plotly_chart(contrast_figure(view), config={"displayModeBar": False}, key="contrast")
+        loser = name_b if view.winner == a else name_a
+        st.caption(
+            f"Marked: the pixels of the model input that, changed alone, move the answer "
+            f"most towards {loser}; gold circles if inked (set to full ink), dark crosses "
+            "if erased. Exact on the model input (the last stage above: your digit after "
+            "the model's own transform, if any); a stroke on the canvas reaches it "
+            "transformed, so there they are a guide."
+        )
 
 
 # --------------------------------------------------------------- saving digits
