@@ -26,7 +26,7 @@ from core.train import (
 from core.transforms import TRANSFORMS
 from ui.mnist import how_to_get_mnist, mnist
 from ui.session import TEN_CLASS, get_model, remember_model, use_model
-from ui.training import experiments, live_view, replay
+from ui.training import experiments, job_status, live_view, replay
 from ui.views import weights_chart
 
 JOB = "train_job"  # session state: this session's TrainingJob
@@ -252,14 +252,8 @@ def progress_panel() -> None:
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is None:
         return
-    if not job.running:
-        st.rerun()
-    st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.1f} s")
-    if job.cancelling:
-        when = "within a second" if stops_at_once(job.config) else "when its fit returns"
-        st.caption(f"Cancelling: {job.config.solver} stops {when}.")
-    else:
-        st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="tr_cancel")
+    when = "within a second" if stops_at_once(job.config) else "when its fit returns"
+    job_status(job, f"Cancelling: {job.config.solver} stops {when}.", "tr_cancel")
     live_view(job)
 
 

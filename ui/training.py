@@ -130,18 +130,26 @@ def _start(kind: str, splits: tuple, learning_rate: float, epochs: int) -> None:
     st.session_state[EXP_KIND] = kind
 
 
-@st.fragment(run_every=0.5)
-def _experiment_progress() -> None:
-    job: Job | None = st.session_state.get(EXP_JOB)
-    if job is None:
-        return
+def job_status(job: Job, cancelling: str, key: str) -> None:
+    """A running job's progress bar and its Cancel button, or what cancelling waits for.
+
+    Called from a fragment that reruns every half second; once the job is over the
+    whole page reruns, to show its result.
+    """
     if not job.running:
         st.rerun()
     st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.1f} s")
     if job.cancelling:
-        st.caption("Cancelling: stops at its next step.")
+        st.caption(cancelling)
     else:
-        st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key="exp_cancel")
+        st.button("Cancel", icon=":material/stop:", on_click=job.cancel, key=key)
+
+
+@st.fragment(run_every=0.5)
+def _experiment_progress() -> None:
+    job: Job | None = st.session_state.get(EXP_JOB)
+    if job is not None:
+        job_status(job, "Cancelling: stops at its next step.", "exp_cancel")
 
 
 def experiments(splits: tuple) -> None:
