@@ -62,6 +62,7 @@ DEFAULT_THRESHOLD = 0.1  # automatic contrast threshold on clean images (fractio
 INK_SIGMAS = 6.0  # ink stands this many noise levels (robust sigma) above the paper
 INK_LEVEL_QUANTILE = 0.9  # the ink level: this quantile of the pixels that stand out
 MIN_INK_PIXELS = 8  # fewer pixels standing out than this is no ink
+FILLED_INK_SHARE = 0.1  # ... read from the paper's lighter quarter: this share of the image
 PHOTO_BLUR = 0.7  # px: photos are blurred this much first, grain and JPEG blocks fade
 BORDER_FRACTION = 0.03  # the border ring, a fraction of the shortest side...
 BORDER_MARGIN = 0.4  # ... tells the polarity when its median leans this far to one end
@@ -69,19 +70,25 @@ POLARITY_STRONG = 3.0  # thin strokes settle the polarity when one side removes 
 THIN_SHARE = 0.005  # ... and this share of the image's squared contrast
 POLARITY_RATIO = 1.5  # the ink's side of the image removes this much more than the other
 MAX_STRUCTURE = 0.8  # ... and its largest, a fraction of the shortest side
+MARGIN_LIMIT = 0.5  # ... and no margin step past this fraction of it
 SIZE_GROWTH = 1.3  # doubling the scale must remove this much more ink to be kept
 SPECK_FRACTION = 0.02  # components narrower than this fraction of the image side are specks
 SPECK_MASS = 0.02  # components with less ink than this fraction of the largest are specks
 STRONG_INK = 0.5  # a component must reach this ink level somewhere to count
 LINE_FRACTION = 0.9  # straight runs of ink this long (of the image across), two or more, are rules
 BOX_FRACTION = 0.3  # four runs this long, meeting at the corners, are a box
-BOX_CORNER = 0.03  # ... when their ends meet within this fraction of the image side
+BOX_CORNER = 0.03  # ... when their ends meet within this fraction of the image side...
+BOX_CONTENT = 0.05  # ... and this share of the ink lies inside, BOX_INSET of its size from
+BOX_INSET = 0.15  # its sides (a digit; a 0 that fills a tight crop holds none)
 LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted rules
 RULES_SIDE = 60  # rules are looked for at half size on images at least twice this side
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
-EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band
+EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
+EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
+EDGE_HUG = 0.6
+FRAMED_FRACTION = 0.15  # a frame surrounds ink with at least this fraction of its own
 KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are parts of it...
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
 HOLE_KEEP = 0.4  # thickening may fill this fraction of a loop's inscribed radius...
@@ -301,11 +308,23 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
         ):
             chosen = index
         if chosen is not None and index > chosen:
-            # one more step of margin: a stroke's joins and blots are wider than it
-            return light, size
+            return light, _with_margin(
+                sizes[chosen - 1 : index + 1], MARGIN_LIMIT * min(gray.shape)
+            )
     if light is None:
         light = removed[True][-1] > removed[False][-1]
+    if chosen is not None:
+        return light, _with_margin(sizes[chosen - 1 :], MARGIN_LIMIT * min(gray.shape))
     return light, sizes[-1]
+
+
+def _with_margin(sizes: list[int], limit: float) -> int:
+    """The square that removes every stroke (``sizes[0]``) grown by up to two steps of
+    margin, for a stroke's joins and blots are wider than it; but not past ``limit``:
+    a square spanning the gaps of a digit that fills the frame cannot follow the light.
+    """
+    fitting = [size for size in sizes[:3] if size <= limit]
+    return fitting[-1] if fitting else sizes[0]
 
 
 def photo_polarity(gray: np.ndarray) -> bool:
@@ -423,19 +442,16 @@ def normalise_contrast(
     counts = np.bincount((signal.ravel() * (bins - 1)).astype(np.intp), minlength=bins)
     cumulative = np.cumsum(counts)
     total = int(cumulative[-1])
-    median_bin = int(np.searchsorted(cumulative, total // 2, side="right"))
-    floor = median_bin / (bins - 1)
-    # MAD: grow a window around the median until it holds half of the pixels
-    spread = np.arange(bins)
-    low = np.concatenate([[0], cumulative])
-    inside = (
-        low[np.clip(median_bin + spread + 1, 0, bins)] - low[np.clip(median_bin - spread, 0, bins)]
-    )
-    noise = 1.4826 * float(np.searchsorted(inside, total / 2)) / (bins - 1)
-    cut_bin = int((floor + max(INK_SIGMAS * noise, MIN_CONTRAST)) * (bins - 1))
-    below = int(cumulative[min(cut_bin, bins - 1)])
+    floor, noise = _paper_level(cumulative, 0.5)
+    below = _pixels_below(cumulative, floor + max(INK_SIGMAS * noise, MIN_CONTRAST))
     if total - below < MIN_INK_PIXELS:
-        return np.zeros_like(signal), True
+        # A digit filling the frame (a tight scan) may cover half of it: the median is
+        # then on the strokes' edges. Read the paper from the lighter quarter instead,
+        # and believe it only when a digit-sized share of the image stands out.
+        floor, noise = _paper_level(cumulative, 0.25)
+        below = _pixels_below(cumulative, floor + max(INK_SIGMAS * noise, MIN_CONTRAST))
+        if total - below < FILLED_INK_SHARE * total:
+            return np.zeros_like(signal), True
     rank = below + INK_LEVEL_QUANTILE * (total - below)
     level = float(np.searchsorted(cumulative, rank)) / (bins - 1)
     if threshold is None:
@@ -443,6 +459,33 @@ def normalise_contrast(
     threshold = min(max(float(threshold), 0.0), 0.99)
     cut = threshold * level
     return np.clip((signal - cut) / (level - cut), 0, 1).astype(np.float32), False
+
+
+def _paper_level(cumulative: np.ndarray, quantile: float) -> tuple[float, float]:
+    """The paper's level and noise (robust sigma) from the lowest pixels of a histogram.
+
+    ``quantile`` 0.5: the median and the scaled median absolute deviation. 0.25:
+    the same read from the lower quartile, as if the paper's values were normal
+    (its quartile sits 0.674 sigma below its mean; the window around it holding a
+    quarter of all pixels is 0.399 sigma wide), for when ink covers up to half.
+    """
+    bins = len(cumulative)
+    total = int(cumulative[-1])
+    at = int(np.searchsorted(cumulative, int(total * quantile), side="right"))
+    # grow a window around that bin until it holds a ``quantile`` share of all pixels
+    spread = np.arange(bins)
+    low = np.concatenate([[0], cumulative])
+    inside = low[np.clip(at + spread + 1, 0, bins)] - low[np.clip(at - spread, 0, bins)]
+    width = float(np.searchsorted(inside, total * quantile)) / (bins - 1)
+    if quantile == 0.5:
+        return at / (bins - 1), 1.4826 * width
+    sigma = width / 0.399
+    return at / (bins - 1) + 0.674 * sigma, sigma
+
+
+def _pixels_below(cumulative: np.ndarray, value: float) -> int:
+    bins = len(cumulative)
+    return int(cumulative[min(int(value * (bins - 1)), bins - 1)])
 
 
 def ink_components(ink: np.ndarray) -> np.ndarray:
@@ -478,32 +521,33 @@ def ink_components(ink: np.ndarray) -> np.ndarray:
     if count > 1:
         mass = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)[1:]
         alive &= mass >= SPECK_MASS * mass[alive].max()
-        alive = _drop_frames(labels, boxes, alive, ink.shape)
+        alive = _drop_frames(labels, boxes, alive, mass)
         alive = _nearby_parts(boxes, mass, alive)
     else:
-        alive = _drop_frames(labels, boxes, alive, ink.shape)
+        alive = _drop_frames(labels, boxes, alive, np.ones(1))
     if alive.all():
         return mask
     return np.concatenate([[False], alive])[labels]
 
 
 def _drop_frames(
-    labels: np.ndarray, boxes: list, alive: np.ndarray, shape: tuple[int, int]
+    labels: np.ndarray, boxes: list, alive: np.ndarray, mass: np.ndarray
 ) -> np.ndarray:
-    height, width = shape
+    shape = labels.shape
     frames = np.zeros_like(alive)
     for index in np.flatnonzero(alive):
         rows, cols = boxes[index]
-        spans = [
-            (rows.start == 0 or rows.stop == height) and cols.stop - cols.start > EDGE_SPAN * width,
-            (cols.start == 0 or cols.stop == width) and rows.stop - rows.start > EDGE_SPAN * height,
-        ]
-        if any(spans) or _stray_line(boxes, index, alive, shape):
+        own = labels[rows, cols] == index + 1
+        if _edge_band(own, rows, cols, shape) or _stray_line(boxes, index, alive, shape):
             frames[index] = True
             continue
-        own = labels[rows, cols] == index + 1
         for other in np.flatnonzero(alive):
-            if other != index and _within(boxes[other], rows, cols):
+            # a frame holds a digit, not a speck (the dust inside a 0's loop)
+            if (
+                other != index
+                and mass[other] >= FRAMED_FRACTION * mass[index]
+                and _within(boxes[other], rows, cols)
+            ):
                 o_rows, o_cols = boxes[other]
                 centre = (
                     (o_rows.start + o_rows.stop) // 2 - rows.start,
@@ -514,6 +558,31 @@ def _drop_frames(
                     break
     kept = alive & ~frames
     return kept if kept.any() else alive
+
+
+def _edge_band(own: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]) -> bool:
+    """Whether a component is a band along an image edge: a sheet's edge, a grid line,
+    a box cut by the crop.
+
+    It touches an edge, spans over ``EDGE_SPAN`` of it, and most of its pixels
+    (``EDGE_HUG``) lie within ``EDGE_DEPTH`` of the image from the edges it spans:
+    a digit filling a tight crop touches the edges too, but runs away from them.
+    """
+    height, width = shape
+    near = np.zeros_like(own)
+    depth = (max(1, round(EDGE_DEPTH * height)), max(1, round(EDGE_DEPTH * width)))
+    if cols.stop - cols.start > EDGE_SPAN * width:
+        if rows.start == 0:
+            near[: max(0, depth[0] - rows.start)] = True
+        if rows.stop == height:
+            near[own.shape[0] - depth[0] :] = True
+    if rows.stop - rows.start > EDGE_SPAN * height:
+        if cols.start == 0:
+            near[:, : depth[1]] = True
+        if cols.stop == width:
+            near[:, own.shape[1] - depth[1] :] = True
+    count = int(own.sum())
+    return count > 0 and int((own & near).sum()) >= EDGE_HUG * count
 
 
 def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, int]) -> bool:
@@ -588,20 +657,25 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
         # rows within LINE_SLACK of each other count as one: a slightly tilted rule
         grown = ndi.maximum_filter1d(mask, LINE_SLACK, axis=1 - axis)
         runs = _long_runs(grown, BOX_FRACTION * mask.shape[axis], axis) & mask
-        labels, count = ndi.label(runs, structure=np.ones((3, 3), bool))
-        boxes = ndi.find_objects(labels)
-        rules = [
-            i
-            for i, b in enumerate(boxes, 1)
-            if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]
+        labels, _ = ndi.label(runs, structure=np.ones((3, 3), bool))
+        # a rule or a box's side is thin for its length; a thick digit's side is not
+        thin = [
+            (i, b)
+            for i, b in enumerate(ndi.find_objects(labels), 1)
+            if _length(b, 1 - axis) <= LINE_THINNESS * _length(b, axis) + LINE_SLACK
         ]
+        rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         if len(rules) >= 2:
             lines |= np.isin(labels, rules)
-        if count >= 2:
-            across = [(b[1 - axis].start + b[1 - axis].stop) / 2 for b in boxes]
-            first, last = int(np.argmin(across)), int(np.argmax(across))
-            sides.append((labels, (first + 1, last + 1), (boxes[first], boxes[last])))
-    if len(sides) == 2 and _closed_box(sides[0][2], sides[1][2], mask.shape):
+        if len(thin) >= 2:
+            across = [(b[1 - axis].start + b[1 - axis].stop) / 2 for _, b in thin]
+            first, last = thin[int(np.argmin(across))], thin[int(np.argmax(across))]
+            sides.append((labels, (first[0], last[0]), (first[1], last[1])))
+    if (
+        len(sides) == 2
+        and _closed_box(sides[0][2], sides[1][2], mask.shape)
+        and _holds_ink(mask, sides[0][2], sides[1][2])
+    ):
         for labels, chosen, _ in sides:
             lines |= np.isin(labels, chosen)
     return lines if (mask & ~lines).any() else np.zeros_like(mask)
@@ -623,6 +697,18 @@ def _closed_box(rows: tuple, cols: tuple, shape: tuple[int, int]) -> bool:
         abs(r[1].start - x0) <= slack and abs(r[1].stop - 1 - x1) <= slack for r in (top, bottom)
     ] + [abs(c[0].start - y0) <= slack and abs(c[0].stop - 1 - y1) <= slack for c in (left, right)]
     return all(ends)
+
+
+def _holds_ink(mask: np.ndarray, rows: tuple, cols: tuple) -> bool:
+    """Whether a box holds ink well inside it (``BOX_CONTENT`` of all the ink, away
+    from its sides by ``BOX_INSET`` of its size): a digit; a frame-filling 0 holds none.
+    """
+    (top, bottom), (left, right) = rows, cols
+    y0, y1 = top[0].stop, bottom[0].start
+    x0, x1 = left[1].stop, right[1].start
+    inset_y, inset_x = round(BOX_INSET * (y1 - y0)), round(BOX_INSET * (x1 - x0))
+    inside = mask[y0 + inset_y : y1 - inset_y, x0 + inset_x : x1 - inset_x]
+    return inside.size > 0 and int(inside.sum()) >= BOX_CONTENT * int(mask.sum())
 
 
 def _long_runs(mask: np.ndarray, length: float, axis: int) -> np.ndarray:
