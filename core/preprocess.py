@@ -238,20 +238,25 @@ def _odd(value: float) -> int:
     return max(3, int(value) | 1)
 
 
-def opening(image: np.ndarray, size: int) -> np.ndarray:
+def opening(image: np.ndarray, size: int, border: str = "continue") -> np.ndarray:
     """Grey opening by a ``size`` x ``size`` square: bright parts narrower than it removed.
 
     Straight edges, gradients and anything wider than ``size`` are kept exactly,
     which is why the paper's edge on a desk, a shadow's edge or a dark corner stay
     background instead of turning into a band of ink.
+
+    ``border`` says what lies beyond the image: ``"continue"``, the shading goes on
+    (odd reflection; a mirrored ramp would make a ridge at the border that the
+    opening cuts as ink, but a stroke along the border goes on too and stays
+    background); ``"mirror"``, the image is mirrored, for a tight crop, where what
+    touches the border is the digit's strokes (:func:`fills_frame`).
     """
-    # Beyond the border a shading is continued (odd reflection), not mirrored: a
-    # mirrored ramp would make a ridge at the border that the opening cuts as ink.
-    # (A stroke along the border continues too: one thicker than half the square
-    # stays background there.)
     pad = size // 2 + 1
     low, high = float(image.min()), float(image.max())
-    padded = np.clip(np.pad(image, pad, mode="reflect", reflect_type="odd"), low, high)
+    if border == "mirror":
+        padded = np.pad(image, pad, mode="symmetric")
+    else:
+        padded = np.clip(np.pad(image, pad, mode="reflect", reflect_type="odd"), low, high)
     opened = ndi.maximum_filter(ndi.minimum_filter(padded, size=size), size=size)
     return opened[pad:-pad, pad:-pad]
 
@@ -389,18 +394,21 @@ def _excess(signal: np.ndarray) -> float:
     return float(np.square(above[above > 0], dtype=np.float64).sum())
 
 
-def estimate_background(gray: np.ndarray, light_ink: bool, size: int) -> np.ndarray:
+def estimate_background(
+    gray: np.ndarray, light_ink: bool, size: int, border: str = "continue"
+) -> np.ndarray:
     """Background at full size in the ink-bright convention (ink above it), float32.
 
     A clean drawing has a flat background; otherwise it is the grey opening by a
-    ``size`` px square (:func:`opening`, :func:`ink_scale`) of the ink-bright
-    image, lightly blurred so that its square steps do not show as ink.
+    ``size`` px square (:func:`opening`, :func:`ink_scale`; ``border`` as there)
+    of the ink-bright image, lightly blurred so that its square steps do not show
+    as ink.
     """
     ink_bright = gray if light_ink else 1 - gray
     level = flat_level(gray)
     if level is not None:
         return np.full(gray.shape, level if light_ink else 1 - level, np.float32)
-    background = opening(ink_bright, size)
+    background = opening(ink_bright, size, border)
     # the opening hugs the noise's lower envelope: lift it to the paper's mean
     return np.minimum(ndi.uniform_filter(background, size=3), ink_bright).astype(np.float32)
 
@@ -763,6 +771,13 @@ def _nearby_parts(boxes: list, mass: np.ndarray, alive: np.ndarray) -> np.ndarra
     return keep
 
 
+def fills_frame(keep: np.ndarray) -> bool:
+    """Whether the kept ink runs from one image edge to the opposite one: a tight crop
+    or a scan whose digit fills the frame."""
+    rows, cols = keep.any(axis=1), keep.any(axis=0)
+    return bool((rows[0] and rows[-1]) or (cols[0] and cols[-1]))
+
+
 def crop_to_ink(ink: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
     """The kept ink inside its bounding box, or None when nothing is kept."""
     rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
@@ -939,14 +954,23 @@ def preprocess(image: object, options: PreprocessOptions | None = None) -> Prepr
 def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     full = composite_alpha(*to_grayscale(load(image, options.crop)))
     read = read_ink(full, options)
+    keep = None if read.blank else ink_components(read.ink)
+    if keep is not None and read.size and fills_frame(keep):
+        # a tight crop: the strokes touching the border are the digit's, not a desk
+        tight = estimate_background(read.gray, read.light, read.size, "mirror")
+        ink, blank = normalise_contrast(
+            remove_background(read.gray, read.light, tight), options.contrast
+        )
+        if not blank:
+            read = read._replace(background=tight, ink=ink)
+            keep = ink_components(ink)
     stages = [
         Stage("input", read.gray),
         Stage("background", read.background if read.light else 1 - read.background),
         Stage("ink", read.ink),
     ]
-    if read.blank:
+    if keep is None:
         return _blank(stages)
-    keep = ink_components(read.ink)
     closer = closer_look(full, read, keep, options)
     if closer is not None:
         read, keep = closer
@@ -977,6 +1001,7 @@ class InkReading(NamedTuple):
     background: np.ndarray  # in the ink-bright convention
     ink: np.ndarray  # bright ink on black, in [0, 1]
     blank: bool  # no ink stands out
+    size: int  # side of the background's opening in px; 0 for a clean drawing
 
 
 def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = None) -> InkReading:
@@ -997,7 +1022,7 @@ def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = 
         light = ink_is_light(gray)
     background = estimate_background(gray, light, size)
     ink, blank = normalise_contrast(remove_background(gray, light, background), options.contrast)
-    return InkReading(gray, light, background, ink, blank)
+    return InkReading(gray, light, background, ink, blank, size)
 
 
 def closer_look(
