@@ -18,6 +18,7 @@ workers.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -247,6 +248,55 @@ def photographed(drawn: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     image = Image.fromarray(np.round(np.clip(picture, 0, 1) * 255).astype(np.uint8), "RGB")
     radius = rng.uniform(0, 1.5) * side / 100
     return np.asarray(image.filter(ImageFilter.GaussianBlur(radius)))
+
+
+SCAN_BOX = 16  # a postal scan's digit box, px (as in the USPS set's 16x16 images)
+
+
+def scanned(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An MNIST digit as a size-normalised postal scan, photographed: it fills the frame.
+
+    The digit is cropped to its ink, fitted into a ``SCAN_BOX`` px square (its
+    width sometimes stretched by up to 1.5, as a size normalisation does), scaled
+    up to 16-128 px, printed dark on paper under uneven light, and saved as a JPEG
+    of quality 50-92. Its strokes touch the frame and fill a third of it or more:
+    a tight crop (kind C) that a plain crop-and-centre pipeline reads well.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        float32 (28, 28) in [0, 1], bright ink on black, not blank.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 (side, side), grey, side in {16, 32, 48, 64, 96, 128}.
+    """
+    rows, cols = np.flatnonzero(image.max(axis=1) > 0.1), np.flatnonzero(image.max(axis=0) > 0.1)
+    glyph = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = glyph.shape
+    scale = SCAN_BOX / max(height, width)
+    stretch = rng.uniform(1, 1.5) if rng.random() < 0.5 else 1.0
+    new_w = min(SCAN_BOX, max(2, round(width * scale * stretch)))
+    new_h = max(2, round(height * scale))
+    small = Image.fromarray(np.ascontiguousarray(glyph, np.float32), "F")
+    small = np.asarray(small.resize((new_w, new_h), Image.Resampling.BILINEAR))
+    box = np.zeros((SCAN_BOX, SCAN_BOX), np.float32)
+    top, left = (SCAN_BOX - new_h) // 2, (SCAN_BOX - new_w) // 2
+    box[top : top + new_h, left : left + new_w] = small / max(float(small.max()), 1e-3)
+    side = int(rng.choice([16, 32, 48, 64, 96, 128]))
+    ink = np.asarray(Image.fromarray(box, "F").resize((side, side), Image.Resampling.BICUBIC))
+    y = np.linspace(-0.5, 0.5, side, dtype=np.float32)[:, None]
+    x = np.linspace(-0.5, 0.5, side, dtype=np.float32)[None, :]
+    angle = rng.uniform(0, 2 * math.pi)
+    light = 1 - rng.uniform(0, 0.35) * (x * math.cos(angle) + y * math.sin(angle))
+    paper = rng.uniform(0.7, 0.97) * light
+    picture = paper * (1 - rng.uniform(0.6, 0.95) * np.clip(ink, 0, 1))
+    picture += rng.normal(0, 0.01, picture.shape)
+    grey = Image.fromarray(np.round(np.clip(picture, 0, 1) * 255).astype(np.uint8), "L")
+    buffer = io.BytesIO()
+    grey.save(buffer, "JPEG", quality=int(rng.integers(50, 93)))
+    return np.asarray(Image.open(buffer))
 
 
 def calibration_inputs(
