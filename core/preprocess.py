@@ -88,6 +88,7 @@ LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share 
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
+FILL_FRACTION = 0.8  # a digit spanning this much of the frame fills it (a tight crop)
 FRAMED_FRACTION = 0.15  # a frame surrounds ink with at least this fraction of its own
 KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are parts of it...
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
@@ -772,10 +773,17 @@ def _nearby_parts(boxes: list, mass: np.ndarray, alive: np.ndarray) -> np.ndarra
 
 
 def fills_frame(keep: np.ndarray) -> bool:
-    """Whether the kept ink runs from one image edge to the opposite one: a tight crop
-    or a scan whose digit fills the frame."""
-    rows, cols = keep.any(axis=1), keep.any(axis=0)
-    return bool((rows[0] and rows[-1]) or (cols[0] and cols[-1]))
+    """Whether the kept ink spans ``FILL_FRACTION`` of the image's height or width: a
+    tight crop or a scan whose digit fills the frame (a stroke along the border may
+    be missing from ``keep``: that is what a second reading is for)."""
+    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+    if rows.size == 0:
+        return False
+    height, width = keep.shape
+    return bool(
+        rows[-1] - rows[0] + 1 >= FILL_FRACTION * height
+        or cols[-1] - cols[0] + 1 >= FILL_FRACTION * width
+    )
 
 
 def crop_to_ink(ink: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
