@@ -49,6 +49,7 @@ from core.errors import ImageError
 from core.imagefile import load, one_line
 
 WORK_SIDE = 200  # larger images are reduced (integer factor) to about this side
+MIN_SIDE = 27  # images under MNIST's 28 px side are enlarged (integer factor) past this side
 WORK_BOX = 80  # stroke width is measured and changed with the longest side at this size
 BOX = 20  # MNIST: the digit's longest side, in pixels
 SIZE = 28  # MNIST: the image side, in pixels
@@ -321,7 +322,8 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
         light = removed[True][-1] > removed[False][-1]
     if chosen is not None:
         return light, _with_margin(sizes[chosen - 1 :], MARGIN_LIMIT * min(gray.shape))
-    return light, sizes[-1]
+    fitting = [size for size in sizes if size <= MARGIN_LIMIT * min(gray.shape)]
+    return light, fitting[-1] if fitting else sizes[0]
 
 
 def _with_margin(sizes: list[int], limit: float) -> int:
@@ -772,6 +774,17 @@ def _nearby_parts(boxes: list, mass: np.ndarray, alive: np.ndarray) -> np.ndarra
     return keep
 
 
+def enlarge_small(gray: np.ndarray, side: int = MIN_SIDE) -> np.ndarray:
+    """A tiny image (a 16 px postal scan, a thumbnail) scaled up by an integer factor
+    until its longest side reaches ``side``: its strokes and the paper between them
+    then span enough pixels for the background and noise estimates."""
+    factor = -(-side // max(gray.shape))
+    if factor <= 1:
+        return gray
+    height, width = gray.shape
+    return resize(gray, (width * factor, height * factor))
+
+
 def fills_frame(keep: np.ndarray) -> bool:
     """Whether the kept ink spans ``FILL_FRACTION`` of the image's height or width: a
     tight crop or a scan whose digit fills the frame (a stroke along the border may
@@ -960,7 +973,7 @@ def preprocess(image: object, options: PreprocessOptions | None = None) -> Prepr
 
 
 def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
-    full = composite_alpha(*to_grayscale(load(image, options.crop)))
+    full = enlarge_small(composite_alpha(*to_grayscale(load(image, options.crop))))
     read = read_ink(full, options)
     keep = None if read.blank else ink_components(read.ink)
     if keep is not None and read.size and fills_frame(keep):

@@ -328,3 +328,12 @@ def test_temperature_divides_the_logits_and_is_checked():
             DigitModel(
                 coef, intercept, range(10), {"name": "t", "calibration": {"temperature": bad}}
             )
+
+
+def test_a_16_pixel_scan_is_enlarged_and_read(model):
+    digit = np.zeros((16, 16), np.float32)
+    digit[1:15, 7:10] = 1.0  # a 1 filling a 16 px postal-scan box
+    enlarged = pp.enlarge_small(paper(digit))
+    assert enlarged.shape == (32, 32)
+    assert pp.enlarge_small(np.zeros((28, 28), np.float32)).shape == (28, 28)
+    assert read(model, paper(digit)) == 1
