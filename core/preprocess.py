@@ -90,6 +90,9 @@ EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a fram
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
 FILL_FRACTION = 0.8  # a digit spanning this much of the frame fills it (a tight crop)
+FRAME_FILL = 1.5  # a frame touching the digit encloses this many times its ink or more...
+FRAME_DEPTH = 1.5  # ... is the ink within this many stroke widths of the outside...
+FRAME_INNER = 0.2  # ... when this share of the ink lies deeper (the digit)
 FRAMED_FRACTION = 0.15  # a frame surrounds ink with at least this fraction of its own
 KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are parts of it...
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
@@ -536,9 +539,40 @@ def ink_components(ink: np.ndarray) -> np.ndarray:
         alive = _nearby_parts(boxes, mass, alive)
     else:
         alive = _drop_frames(labels, boxes, alive, np.ones(1))
-    if alive.all():
-        return mask
-    return np.concatenate([[False], alive])[labels]
+    kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
+    return peel_frame(kept)
+
+
+def peel_frame(keep: np.ndarray) -> np.ndarray:
+    """The digit inside a box or a circle drawn around it and touching it.
+
+    A frame that touches the digit is one component with it, so :func:`_drop_frames`
+    cannot tell them apart. With the loops of the ink filled, the frame is the ink
+    within ``FRAME_DEPTH`` stroke widths of the outside; when over ``FRAME_INNER``
+    of the ink lies deeper, and that ink is surrounded by the frame
+    (:func:`_surrounds`), the deeper ink is the digit. A digit's own strokes all
+    lie near its outside (a 0 or an 8 has nothing deep inside), so a digit without
+    a frame is returned whole.
+    """
+    filled = ndi.binary_fill_holes(keep)
+    inked = int(np.count_nonzero(keep))
+    if inked == 0 or np.count_nonzero(filled) < FRAME_FILL * inked:
+        return keep  # no enclosed area large for the ink: no frame around anything
+    width = stroke_width(keep.astype(np.float32))
+    depth = ndi.distance_transform_edt(filled)  # to the outside of the filled ink
+    inner = keep & (depth > FRAME_DEPTH * width + 1)
+    if np.count_nonzero(inner) < FRAME_INNER * inked:
+        return keep
+    rows, cols = np.nonzero(inner)
+    centre = (int(rows.mean()), int(cols.mean()))
+    if not _surrounds(keep & ~inner, centre):
+        return keep
+    # Where the digit touches the frame its strokes were peeled too: grow it back
+    # over the ink deeper than the frame's own width (measured away from the digit).
+    reach = int(FRAME_DEPTH * width + 1) + 1
+    near = ndi.binary_dilation(inner, iterations=reach)
+    frame_width = stroke_width((keep & ~near).astype(np.float32)) or width
+    return ndi.binary_dilation(inner, iterations=reach, mask=keep & (depth > frame_width + 0.5))
 
 
 def _drop_frames(

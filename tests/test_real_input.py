@@ -177,6 +177,34 @@ def test_a_circle_around_the_digit_is_dropped_even_with_a_gap():
     assert keep[60:140, 95:103].all() and not keep[ring].any()
 
 
+def test_a_circle_touching_the_digit_is_peeled_off():
+    ink = np.zeros((200, 200), np.float32)
+    yy, xx = np.mgrid[:200, :200]
+    circle = np.abs(np.hypot(yy - 100, xx - 100) - 85) < 4
+    ink[circle] = 1.0
+    ink[40:160, 95:104] = 1.0  # a 1 whose ends touch the circle
+    keep = pp.ink_components(ink)
+    assert not keep[circle].any()
+    assert keep[60:140, 95:104].all()
+
+
+def test_a_digit_without_a_frame_is_not_peeled():
+    zero = ring(side=120, radius=40, width=10)
+    assert pp.peel_frame(zero).sum() == zero.sum()
+    eight = ring(side=120, radius=22, width=8)
+    eight = np.roll(eight, -26, axis=0) | np.roll(eight, 26, axis=0)  # two loops
+    assert pp.peel_frame(eight).sum() == eight.sum()
+
+
+def test_a_box_touching_the_digit_is_dropped(model):
+    cover = coverage(SIX, 200, 7, scale=0.6, height=200)
+    cols = np.flatnonzero(cover.max(axis=0) > 0.5)
+    left = cols[0] - 2  # the box's left side touches the 6
+    cover[15:19, left:175] = cover[181:185, left:175] = 1.0
+    cover[15:185, left : left + 4] = cover[15:185, 171:175] = 1.0
+    assert read(model, paper(cover)) == 6
+
+
 def test_a_box_drawn_around_the_digit_is_dropped(model):
     cover = coverage(SEVEN, 200, 7, scale=0.6, height=200)
     cover[15:19, 25:175] = cover[181:185, 25:175] = 1.0
