@@ -502,7 +502,7 @@ def _pixels_below(cumulative: np.ndarray, value: float) -> int:
     return int(cumulative[min(int(value * (bins - 1)), bins - 1)])
 
 
-def ink_components(ink: np.ndarray) -> np.ndarray:
+def ink_components(ink: np.ndarray, peel: bool = True) -> np.ndarray:
     """Mask of the digit's ink: specks, frames and edge bands dropped, its parts kept.
 
     Rules across the image go first (:func:`rule_lines`: ruled or squared paper,
@@ -518,7 +518,9 @@ def ink_components(ink: np.ndarray) -> np.ndarray:
       crop), as long as something else is left;
     - of the rest, the largest (by inked area) is the digit, and those holding at
       least ``KEEP_FRACTION`` of its ink and lying near it are its other parts (the
-      separate bar of a 4 or 5); far ones (a stray mark) go.
+      separate bar of a 4 or 5); far ones (a stray mark) go;
+    - with ``peel``, a frame touching the digit is peeled off (:func:`peel_frame`):
+      photos of paper, not clean drawings, where it would cost a fifth of the time.
     """
     mask = ink > 0
     mask &= ~rule_lines(mask)
@@ -540,7 +542,7 @@ def ink_components(ink: np.ndarray) -> np.ndarray:
     else:
         alive = _drop_frames(labels, boxes, alive, np.ones(1))
     kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
-    return peel_frame(kept)
+    return peel_frame(kept) if peel else kept
 
 
 def peel_frame(keep: np.ndarray) -> np.ndarray:
@@ -554,12 +556,26 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     lie near its outside (a 0 or an 8 has nothing deep inside), so a digit without
     a frame is returned whole.
     """
-    filled = ndi.binary_fill_holes(keep)
+    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+    if rows.size == 0:
+        return keep
+    # on the ink's box with a margin of one pixel: the outside is what depth counts from
+    box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    out = np.zeros_like(keep)
+    out[box] = _peel(np.pad(keep[box], 1))[1:-1, 1:-1]
+    return out
+
+
+def _peel(keep: np.ndarray) -> np.ndarray:
+    # ``keep`` has a blank margin: the outside is the background touching it
+    background, _ = ndi.label(~keep)
+    filled = background != background[0, 0]
     inked = int(np.count_nonzero(keep))
-    if inked == 0 or np.count_nonzero(filled) < FRAME_FILL * inked:
+    if np.count_nonzero(filled) < FRAME_FILL * inked:
         return keep  # no enclosed area large for the ink: no frame around anything
-    width = stroke_width(keep.astype(np.float32))
-    depth = ndi.distance_transform_edt(filled)  # to the outside of the filled ink
+    width = _mean_width(keep)
+    # taxicab depth: a fraction of the cost of the Euclidean one, close enough here
+    depth = ndi.distance_transform_cdt(filled, metric="taxicab")
     inner = keep & (depth > FRAME_DEPTH * width + 1)
     if np.count_nonzero(inner) < FRAME_INNER * inked:
         return keep
@@ -571,8 +587,15 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     # over the ink deeper than the frame's own width (measured away from the digit).
     reach = int(FRAME_DEPTH * width + 1) + 1
     near = ndi.binary_dilation(inner, iterations=reach)
-    frame_width = stroke_width((keep & ~near).astype(np.float32)) or width
+    frame_width = _mean_width(keep & ~near) or width
     return ndi.binary_dilation(inner, iterations=reach, mask=keep & (depth > frame_width + 0.5))
+
+
+def _mean_width(mask: np.ndarray) -> float:
+    """Mean stroke width in px: area over half the boundary (two edges per stroke)."""
+    area = int(np.count_nonzero(mask))
+    edge = area - int(np.count_nonzero(ndi.binary_erosion(mask)))
+    return 2 * area / edge if edge else 0.0
 
 
 def _drop_frames(
