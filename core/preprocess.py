@@ -89,6 +89,7 @@ LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share 
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
+NEW_INK_SHARE = 0.1  # ... read again, may add this share of ink away from the first strokes
 FILL_FRACTION = 0.8  # a digit spanning this much of the frame fills it (a tight crop)
 FRAME_FILL = 1.5  # a frame touching the digit encloses this many times its ink or more...
 FRAME_DEPTH = 1.5  # ... is the ink within this many stroke widths of the outside...
@@ -417,6 +418,35 @@ def estimate_background(
     background = opening(ink_bright, size, border)
     # the opening hugs the noise's lower envelope: lift it to the paper's mean
     return np.minimum(ndi.uniform_filter(background, size=3), ink_bright).astype(np.float32)
+
+
+def paper_surface(gray: np.ndarray, light_ink: bool, ink: np.ndarray) -> np.ndarray:
+    """Background of a tight crop: a quadratic surface fitted to the paper, float32.
+
+    Where the digit fills the frame the paper shows only between its strokes, in
+    pieces narrower than the strokes' blur: an opening cannot tell them apart, a
+    smooth surface through the paper can. ``ink`` is a first guess at the ink (its
+    neighbourhood is left out); the fit is repeated once without the pixels it
+    leaves clearly above the surface (ink the guess missed). In the ink-bright
+    convention, like :func:`estimate_background`.
+    """
+    ink_bright = gray if light_ink else 1 - gray
+    height, width = gray.shape
+    y, x = np.mgrid[:height, :width].astype(np.float32)
+    y, x = y / height - 0.5, x / width - 0.5
+    terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1).reshape(-1, 6)
+    paper = ~ndi.binary_dilation(ink, iterations=2).ravel()
+    values = ink_bright.ravel()
+    surface = np.full(values.shape, np.median(values), np.float32)
+    for _ in range(2):
+        if np.count_nonzero(paper) < 4 * terms.shape[1]:
+            break
+        coefficients = np.linalg.lstsq(terms[paper], values[paper], rcond=None)[0]
+        surface = (terms @ coefficients).astype(np.float32)
+        residual = values - surface
+        spread = 1.4826 * float(np.median(np.abs(residual[paper])))
+        paper &= residual < 3 * spread + 0.01
+    return np.minimum(surface.reshape(gray.shape), ink_bright)
 
 
 def remove_background(gray: np.ndarray, light_ink: bool, background: np.ndarray) -> np.ndarray:
@@ -842,6 +872,15 @@ def enlarge_small(gray: np.ndarray, side: int = MIN_SIDE) -> np.ndarray:
     return resize(gray, (width * factor, height * factor))
 
 
+def _grows_strokes(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether a second reading of the ink only fills out the first one's strokes
+    (``NEW_INK_SHARE`` of it or less lies away from them): a desk beside a tightly
+    cropped sheet, which no smooth surface follows, would add a slab of ink."""
+    reach = 2 + round(0.05 * max(first.shape))
+    near = ndi.binary_dilation(first, iterations=reach)
+    return np.count_nonzero(second & ~near) <= NEW_INK_SHARE * np.count_nonzero(second)
+
+
 def fills_frame(keep: np.ndarray) -> bool:
     """Whether the kept ink spans ``FILL_FRACTION`` of the image's height or width: a
     tight crop or a scan whose digit fills the frame (a stroke along the border may
@@ -1035,11 +1074,11 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     keep = None if read.blank else ink_components(read.ink)
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk
-        tight = estimate_background(read.gray, read.light, read.size, "mirror")
+        tight = paper_surface(read.gray, read.light, read.ink > 0)
         ink, blank = normalise_contrast(
             remove_background(read.gray, read.light, tight), options.contrast
         )
-        if not blank:
+        if not blank and _grows_strokes(read.ink > 0, ink > 0):
             read = read._replace(background=tight, ink=ink)
             keep = ink_components(ink)
     stages = [
