@@ -248,6 +248,16 @@ def test_an_edge_band_hugs_the_edge_and_a_digit_touching_it_does_not():
     assert pp.ink_components(seven).sum() == (seven > 0).sum()
 
 
+def test_paper_surface_follows_the_light_under_thick_strokes():
+    zero = ring(side=64, radius=22, width=12)
+    y, x = np.mgrid[:64, :64] / 64
+    light = 0.95 - 0.3 * x + 0.1 * y * y  # uneven light, darker to the right
+    gray = paper(ndi.gaussian_filter(zero.astype(np.float32), 2), light=light)
+    surface = pp.paper_surface(gray, False, zero)  # ink-bright: 1 - paper
+    error = np.abs(surface[zero] - (1 - light)[zero])
+    assert error.max() < 0.05 and np.median(error) < 0.01
+
+
 def test_fills_frame():
     keep = np.zeros((20, 20), bool)
     keep[2:18, 8:11] = True
