@@ -89,6 +89,8 @@ LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share 
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
+BAND_ASPECT = 0.5  # a component from the left edge to the right one, flatter than this, is a band
+STRIP_SPAN = 0.95  # ink along this much of an image edge, thinner than EDGE_DEPTH, is a strip
 NEW_INK_SHARE = 0.1  # ... read again, may add this share of ink away from the first strokes
 FILL_FRACTION = 0.8  # a digit spanning this much of the frame fills it (a tight crop)
 FRAME_FILL = 1.5  # a frame touching the digit encloses this many times its ink or more...
@@ -554,6 +556,7 @@ def ink_components(ink: np.ndarray, peel: bool = True) -> np.ndarray:
     """
     mask = ink > 0
     mask &= ~rule_lines(mask)
+    mask &= ~edge_strips(mask)
     labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
         return mask
@@ -658,6 +661,29 @@ def _drop_frames(
     return kept if kept.any() else alive
 
 
+def edge_strips(mask: np.ndarray) -> np.ndarray:
+    """Pixels of strips along a whole image edge: a desk beside the sheet, a shadow's rim.
+
+    A strip runs along ``STRIP_SPAN`` of the edge, and its width there (the run of
+    ink from the edge inwards, its lower quartile) is under ``EDGE_DEPTH`` of the image. It
+    is removed to that width (plus a fifth) all along the edge, so that a digit
+    touching it keeps its strokes; nothing is removed when nothing else would be left.
+    """
+    strips = np.zeros_like(mask)
+    for turns in range(4):  # each edge in turn, brought to the top
+        view = np.rot90(mask, turns)
+        runs = np.argmin(np.vstack([view, np.zeros((1, view.shape[1]), bool)]), axis=0)
+        if np.count_nonzero(runs) < STRIP_SPAN * view.shape[1]:
+            continue
+        width = float(np.percentile(runs[runs > 0], 25))  # where no digit touches it
+        if width > EDGE_DEPTH * view.shape[0]:
+            continue
+        strip = np.zeros_like(view)
+        strip[: int(np.ceil(width * 1.2)) + 1] = True
+        strips |= np.rot90(strip & view, -turns)
+    return strips if (mask & ~strips).any() else np.zeros_like(mask)
+
+
 def _edge_band(own: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]) -> bool:
     """Whether a component is a band along an image edge: a sheet's edge, a grid line,
     a box cut by the crop.
@@ -680,7 +706,12 @@ def _edge_band(own: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]
         if cols.stop == width:
             near[:, own.shape[1] - depth[1] :] = True
     count = int(own.sum())
-    return count > 0 and int((own & near).sum()) >= EDGE_HUG * count
+    if count > 0 and int((own & near).sum()) >= EDGE_HUG * count:
+        return True
+    # a band across the whole image, side to side, far wider than tall: no digit is
+    # (a sheet's tilted edge on a desk, a shadow's rim)
+    tall, wide = rows.stop - rows.start, cols.stop - cols.start
+    return cols.start == 0 and cols.stop == width and tall < BAND_ASPECT * wide
 
 
 def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, int]) -> bool:

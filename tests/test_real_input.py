@@ -258,6 +258,29 @@ def test_paper_surface_follows_the_light_under_thick_strokes():
     assert error.max() < 0.05 and np.median(error) < 0.025  # the ink stands 0.5 above it
 
 
+def test_a_strip_along_a_whole_edge_is_cut_off_where_a_digit_touches_it():
+    ink = np.zeros((100, 120), np.float32)
+    ink[:, :8] = 1.0  # a desk beside the sheet, along the whole left edge
+    ink[30:80, 8:16] = 1.0  # a 1's stem...
+    ink[30:36, 8:40] = 1.0  # ... and a stroke, touching the strip
+    keep = pp.ink_components(ink)
+    assert not keep[:, :8].any()
+    assert keep[30:80, 12:16].all() and keep[30:36, 16:40].all()
+
+
+def test_a_band_from_side_to_side_is_not_the_digit():
+    ink = np.zeros((120, 160), np.float32)
+    rows = np.arange(160)
+    for col in rows:  # a tilted band, deeper than an edge strip, wider than the digit
+        top = 10 + col // 8
+        ink[top : top + 14, col] = 1.0
+    yy, xx = np.mgrid[:120, :160]
+    zero = np.abs(np.hypot((yy - 85) / 1.4, xx - 80) - 14) < 2.5
+    ink[zero] = 1.0
+    keep = pp.ink_components(ink)
+    assert keep[zero].all() and not keep[:40].any()
+
+
 def test_fills_frame():
     keep = np.zeros((20, 20), bool)
     keep[2:18, 8:11] = True
