@@ -50,7 +50,7 @@ _DECODE_ERRORS = (
 # ---------------------------------------------------------------- reading
 
 
-def open_image(source: object) -> Image.Image | np.ndarray:
+def open_image(source: object, side: int = FINE_SIDE) -> Image.Image | np.ndarray:
     """Read a path, bytes or PIL image (first frame), or pass an array through.
 
     Parameters
@@ -75,7 +75,7 @@ def open_image(source: object) -> Image.Image | np.ndarray:
     if isinstance(source, (str, os.PathLike)):
         source = _read_file(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _decode(bytes(source))
+        return _decode(bytes(source), side)
     raise ImageError(
         f"cannot read an image from a {type(source).__name__}: "
         "give a file path, bytes, a PIL image or a numpy array"
@@ -106,7 +106,7 @@ def _check_size(size: tuple[int, int]) -> None:
         )
 
 
-def _decode(data: bytes) -> Image.Image:
+def _decode(data: bytes, side: int = FINE_SIDE) -> Image.Image:
     if not data:
         raise ImageError("the image file is empty")
     try:
@@ -115,9 +115,9 @@ def _decode(data: bytes) -> Image.Image:
             image = Image.open(io.BytesIO(data), formats=FORMATS)
             _check_size(image.size)  # from the header, before any pixel is decoded
             image = _first_frame(image)
-            if image.format == "JPEG" and max(image.size) > FINE_SIDE:
-                # decode at 1/2, 1/4 or 1/8 scale, keeping at least FINE_SIDE
-                scale = FINE_SIDE / max(image.size)
+            if image.format == "JPEG" and max(image.size) > side:
+                # decode at 1/2, 1/4 or 1/8 scale, keeping at least ``side``
+                scale = side / max(image.size)
                 wanted = (math.ceil(image.size[0] * scale), math.ceil(image.size[1] * scale))
                 image.draft(image.mode, wanted)
             image.load()
@@ -348,20 +348,22 @@ def crop_box(
     return x0, y0, x1, y1
 
 
-def load(image: object, crop: tuple[float, float, float, float] | None = None) -> np.ndarray:
+def load(
+    image: object, crop: tuple[float, float, float, float] | None = None, side: int = FINE_SIDE
+) -> np.ndarray:
     """Steps 1-2: any supported input as an oriented, cropped float32 (H, W, C) array.
 
     ``crop`` (fractions, see :class:`core.preprocess.PreprocessOptions`) is
-    applied at full resolution; a result over twice ``FINE_SIDE`` is then reduced
-    (:func:`reduce_array`, the one reduction path) to at most ``FINE_SIDE``.
+    applied at full resolution; a result over twice ``side`` is then reduced
+    (:func:`reduce_array`, the one reduction path) to at most ``side``.
     """
-    opened = open_image(image)
+    opened = open_image(image, side)
     if isinstance(opened, np.ndarray):
         opened = check_array(opened)
         if crop is not None:
             x0, y0, x1, y1 = crop_box(opened.shape[1], opened.shape[0], crop)
             opened = opened[y0:y1, x0:x1]
-        opened = reduce_array(opened, FINE_SIDE)
+        opened = reduce_array(opened, side)
         if opened.dtype == np.uint8 and opened.ndim == 3 and opened.shape[2] in (3, 4):
             opened = Image.fromarray(np.ascontiguousarray(opened))  # Pillow's luma is fast
     if isinstance(opened, Image.Image):
@@ -370,4 +372,4 @@ def load(image: object, crop: tuple[float, float, float, float] | None = None) -
             opened = opened.crop(crop_box(*opened.size, crop))
         _check_aspect(opened.size)  # at full size: the message tells the real size
         opened = pil_to_array(opened)
-    return as_float(reduce_array(check_array(opened), FINE_SIDE))
+    return as_float(reduce_array(check_array(opened), side))

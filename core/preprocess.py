@@ -49,6 +49,7 @@ from core.errors import ImageError
 from core.imagefile import load, one_line
 
 WORK_SIDE = 200  # larger images are reduced (integer factor) to about this side
+DETAIL_SIDE = 2000  # a photo read as blank is read again from this side (px) when larger
 MIN_SIDE = 27  # images under MNIST's 28 px side are enlarged (integer factor) past this side
 WORK_BOX = 80  # stroke width is measured and changed with the longest side at this size
 BOX = 20  # MNIST: the digit's longest side, in pixels
@@ -568,7 +569,9 @@ def ink_components(ink: np.ndarray, peel: bool = True) -> np.ndarray:
     if not alive.any():
         return np.zeros_like(mask)
     if count > 1:
-        mass = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)[1:]
+        # mass of the strong ink only: a faint shading spot, however large, is no digit
+        strong_ink = np.where(ink >= STRONG_INK, ink, 0).ravel()
+        mass = np.bincount(labels.ravel(), weights=strong_ink, minlength=count + 1)[1:]
         alive &= mass >= SPECK_MASS * mass[alive].max()
         alive = _drop_frames(labels, boxes, alive, mass)
         alive = _nearby_parts(boxes, mass, alive)
@@ -1102,6 +1105,12 @@ def preprocess(image: object, options: PreprocessOptions | None = None) -> Prepr
 def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     full = enlarge_small(composite_alpha(*to_grayscale(load(image, options.crop))))
     read = read_ink(full, options)
+    if read.blank and read.size:
+        # A hairline in a large photo may have faded in the decoding at reduced scale:
+        # look again at DETAIL_SIDE, where it keeps more of its contrast.
+        detailed = composite_alpha(*to_grayscale(load(image, options.crop, DETAIL_SIDE)))
+        if max(detailed.shape) > max(full.shape):
+            full, read = detailed, read_ink(detailed, options)
     keep = None if read.blank else ink_components(read.ink)
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk

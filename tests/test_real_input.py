@@ -398,3 +398,23 @@ def test_a_16_pixel_scan_is_enlarged_and_read(model):
     assert enlarged.shape == (32, 32)
     assert pp.enlarge_small(np.zeros((28, 28), np.float32)).shape == (28, 28)
     assert read(model, paper(digit)) == 1
+
+
+def test_a_faint_shading_spot_larger_than_the_digit_is_not_the_digit():
+    ink = np.zeros((150, 150), np.float32)
+    yy, xx = np.mgrid[:150, :150]
+    # a shading at the corner, just reaching strong ink at its darkest
+    ink += np.clip(0.56 * (1 - np.hypot(yy - 150, xx - 150) / 45), 0, 1).astype(np.float32)
+    ink[40:70, 60:63] = 1.0  # a small 1
+    keep = pp.ink_components(ink)
+    assert keep[40:70, 60:63].all() and not keep[140:, 140:].any()
+
+
+def test_a_blank_photo_is_read_again_in_more_detail(tmp_path):
+    rng = np.random.default_rng(3)
+    photo = np.clip(0.85 + rng.normal(0, 0.01, (2400, 1800)), 0, 1)
+    photo[1100:1160, 900:902] = 0.45  # a 2 px pencil 1, 60 px tall in a 2400 px photo
+    path = tmp_path / "pencil.jpg"
+    Image.fromarray(np.round(photo * 255).astype(np.uint8)).save(path, quality=92)
+    result = pp.preprocess(str(path))
+    assert not result.is_blank
