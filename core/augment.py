@@ -304,8 +304,9 @@ def calibration_inputs(
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Held-out MNIST digits as users would bring them, for calibrating and the sure rule.
 
-    Each image is redrawn (:func:`redraw`), then put on the canvas
-    (:func:`on_canvas`) or photographed (:func:`photographed`), alternately: what
+    In turn, each image is redrawn (:func:`redraw`) and put on the canvas
+    (:func:`on_canvas`), redrawn and photographed (:func:`photographed`), or
+    brought as a postal scan that fills its frame (:func:`scanned`): what
     :func:`core.preprocess.preprocess` is then given, whole pipeline included.
     ``start`` is the position of ``images[0]`` in the whole set (for the seeds).
 
@@ -317,9 +318,12 @@ def calibration_inputs(
         images = images.astype(np.float32) / np.float32(255)
     for index, image in enumerate(images):
         rng = np.random.default_rng([seed, start + index, 1])
+        way = (start + index) % 3
+        if way == 2:
+            yield index, scanned(image, rng)
+            continue
         drawn = redraw(image, rng)
-        picture = on_canvas(drawn, rng) if (start + index) % 2 == 0 else photographed(drawn, rng)
-        yield index, picture
+        yield index, on_canvas(drawn, rng) if way == 0 else photographed(drawn, rng)
 
 
 def _read_chunk(args: tuple[np.ndarray, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -84,8 +84,8 @@ class TrainConfig:
         pipeline's last steps) and both are trained on.
     calibrate : bool
         Hold out ``CALIBRATION_SIZE`` training images; once the model is fitted on
-        the rest, those digits, redrawn on a canvas or photographed by program and
-        read by the whole pipeline, calibrate its probabilities and its sure rule
+        the rest, those digits, redrawn on a canvas, photographed or scanned by
+        program and read by the whole pipeline, calibrate its probabilities and its sure rule
         (:func:`calibrate`).
     """
 
@@ -381,7 +381,7 @@ def calibrate(
 ) -> Calibration:
     """Temperature and sure-rule threshold of ``model`` from digits it never saw.
 
-    The digits are redrawn, put on a canvas or photographed by program
+    The digits are put on a canvas, photographed or scanned by program
     (:func:`core.augment.calibration_readings`) and read by the whole pipeline, as
     a user's would be. The temperature ``T`` minimises their log loss with
     probabilities ``softmax(logits / T)`` (sigmoid for a pair): the logits, and so
@@ -431,8 +431,8 @@ def calibrate(
     sure = plausible & (top >= threshold)
     raw = probabilities(logits, model.is_binary)
     return {
-        "data": "held-out MNIST training digits, redrawn and put on a canvas or photographed "
-        "by program (core.augment), read by the whole pipeline",
+        "data": "held-out MNIST training digits, redrawn and put on a canvas, redrawn and "
+        "photographed, or as postal scans, by program (core.augment), read by the whole pipeline",
         "inputs": len(blank),
         "read_as_blank": int(blank.sum()),
         "accuracy": float(right.mean()),

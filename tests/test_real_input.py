@@ -418,3 +418,16 @@ def test_a_blank_photo_is_read_again_in_more_detail(tmp_path):
     Image.fromarray(np.round(photo * 255).astype(np.uint8)).save(path, quality=92)
     result = pp.preprocess(str(path))
     assert not result.is_blank
+
+
+def test_calibration_inputs_take_each_way_in_turn_and_are_deterministic(mnist_train):
+    from core.augment import calibration_inputs
+
+    images = mnist_train.images[:6]
+    first = list(calibration_inputs(images, seed=1))
+    again = list(calibration_inputs(images, seed=1))
+    shapes = [picture.shape for _, picture in first]
+    assert shapes[0] == shapes[3] == (280, 280, 4)  # the canvas
+    assert len(shapes[1]) == len(shapes[4]) == 3 and shapes[1][2] == 3  # a photo
+    assert len(shapes[2]) == 2 and shapes[2][0] == shapes[2][1]  # a postal scan
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(first, again, strict=True))
