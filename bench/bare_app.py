@@ -5,7 +5,6 @@ the Draw page, nothing else: the fastest a drawing can turn into a prediction.
 Run it alone with ``streamlit run bench/bare_app.py``.
 """
 
-
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 

@@ -11,6 +11,7 @@ from ui.views import (
     has_strokes,
     show_explanation,
     show_prediction,
+    warm_up_elements,
 )
 
 CANVAS_SIDE = 280
@@ -53,3 +54,5 @@ with right:
 
 if analysis is not None and not analysis.is_blank:
     show_explanation(analysis)
+else:  # the result's code loads while the visitor reads the page, once the canvas is up
+    warm_up_elements(after="canvas")
