@@ -7,10 +7,9 @@ step is depends on the solver (:data:`STEPS`):
 
 - ``lbfgs`` (ours, :mod:`core.logistic`): every L-BFGS iteration, from the
   optimiser's own callback; the fit is the same as without recording.
-- ``newton-cg``, ``newton-cholesky``: every Newton iteration, by refitting with
-  ``warm_start=True, max_iter=1`` from the previous weights. A Newton step keeps
-  no state beyond the weights, so the path is the unrecorded one; it stops when
-  a step starts already converged (scikit-learn's own test).
+- ``newton-cg``, ``newton-cholesky``: every Newton iteration, taken from inside
+  scikit-learn's solver as it runs (``core.train._newton_iterations``): the
+  unrecorded fit itself, step for step.
 - ``sag``, ``saga``: every epoch (one pass over the images), by scikit-learn's
   ``sag_solver`` one epoch a call, its memory (the average gradient, the samples
   seen) carried from call to call: the unrecorded algorithm, but each epoch's

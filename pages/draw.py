@@ -11,6 +11,7 @@ from ui.views import (
     has_strokes,
     show_explanation,
     show_prediction,
+    warm_up_elements,
 )
 
 CANVAS_SIDE = 280
@@ -35,9 +36,6 @@ with left:
         return_image_data=True,
         key=f"canvas-{st.session_state.get(CANVAS_ID, 0)}",
     )
-    pen, clear = st.columns([3, 1], vertical_alignment="bottom")
-    pen.slider("Pen width", min_value=6, max_value=40, value=18, step=1, key="pen_width")
-    clear.button("Clear", on_click=clear_canvas, icon=":material/delete:", width="stretch")
 
 image = canvas.image_bytes if has_strokes(canvas.json_data) else None
 analysis = analyse(image, active_model_name(), invert=True) if image else None
@@ -51,5 +49,14 @@ with right:
         show_prediction(analysis)
         feedback_buttons(analysis, image)
 
+# Under the canvas, but sent after the Prediction: each element before it is one more
+# message for the browser to take in before it can show the answer.
+with left:
+    pen, clear = st.columns([3, 1], vertical_alignment="bottom")
+    pen.slider("Pen width", min_value=6, max_value=40, value=18, step=1, key="pen_width")
+    clear.button("Clear", on_click=clear_canvas, icon=":material/delete:", width="stretch")
+
 if analysis is not None and not analysis.is_blank:
     show_explanation(analysis)
+else:  # the result's code loads while the visitor reads the page, once the canvas is up
+    warm_up_elements(after="canvas")

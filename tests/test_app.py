@@ -24,7 +24,16 @@ from core.verdict import judge
 from tests.strokes import DIGIT_STROKES, render_strokes
 from ui.figures import SIDE, contributions_figure, grid, probability_figure
 from ui.session import KIND_PAIR, KIND_TEN
-from ui.views import CONTRAST_OPEN, HINT_DRAW, analyse, has_strokes, stages_html, weights_chart
+from ui.views import (
+    CONTRAST_OPEN,
+    HINT_DRAW,
+    RESULT_SHOWN,
+    WARM_UP_READY,
+    analyse,
+    has_strokes,
+    stages_html,
+    weights_chart,
+)
 
 TIMEOUT = 60
 MODEL = load_model("ten-class")
@@ -84,6 +93,24 @@ def test_clear_button_remounts_an_empty_canvas():
     assert not at.exception
     assert at.session_state["canvas_id"] == 1
     assert [info.value for info in at.info] == [HINT_DRAW]
+
+
+def test_draw_page_loads_the_result_views_elements_once_the_browser_is_idle():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    # Until the browser says the page is up and idle, nothing heavy is sent.
+    assert not at.get("plotly_chart") and not at.table and not at.metric
+    at.session_state[WARM_UP_READY] = True  # what the page's idle signal sets
+    at.run()
+    assert not at.exception
+    # One of each kind the first result shows, none of them a Prediction.
+    assert [m.label for m in at.metric] == ["warm-up"]
+    assert len(at.get("plotly_chart")) == 1 and len(at.table) == 1
+    assert [info.value for info in at.info] == [HINT_DRAW]
+    assert [b.label for b in at.button] == ["Clear"]
+    at.session_state[RESULT_SHOWN] = True  # once this session has shown a result, never again
+    at.run()
+    assert not at.get("plotly_chart") and not at.table and not at.metric
 
 
 def _picker():

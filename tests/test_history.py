@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,29 @@ def test_a_training_job_fills_its_history_and_cancel_still_stops_it(mnist_train,
         job.wait(0.1)
     job.cancel()
     assert job.wait(10) and job.cancelled
+
+
+@pytest.mark.mnist
+@pytest.mark.parametrize(
+    ("solver", "task"), [("newton-cg", "ten-class"), ("newton-cholesky", "binary")]
+)
+def test_recording_a_newton_solver_is_the_unrecorded_fit_step_for_step(
+    mnist_train, mnist_test, solver, task
+):
+    config = TrainConfig(
+        task=task,
+        digits=(3, 7) if task == "binary" else (),
+        solver=solver,
+        train_size=2_000,  # all of them in the recorded loss: it is the exact objective
+        test_size=500,
+        input_transform="none",
+    )
+    history = History(solver)
+    recorded = train(config, mnist_train, mnist_test, history=history)
+    plain = train(config, mnist_train, mnist_test)
+    np.testing.assert_allclose(recorded.coef_, plain.coef_, rtol=1e-4, atol=1e-6)
+    assert len(history) == recorded.card["iterations"] == plain.card["iterations"]
+    scale = np.abs(plain.coef_).max()
+    np.testing.assert_allclose(history.snapshot(len(history) - 1), plain.coef_, atol=2e-3 * scale)
+    # A Newton step with a line search lowers the objective every time.
+    assert all(later <= earlier + 1e-9 for earlier, later in itertools.pairwise(history.loss))

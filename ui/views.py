@@ -132,9 +132,85 @@ def has_strokes(json_data: dict | None) -> bool:
 
 HINT_DRAW = "Draw a digit in the black box: the prediction appears after every stroke."
 
+WARM_UP = "warm-up"  # key of the hidden container of warm_up_elements (CSS class st-key-warm-up)
+WARM_UP_READY = "warm_up_ready"  # session state: the page has settled, the warm-up may load
+RESULT_SHOWN = "result_shown"  # session state: a Prediction was shown (its page's code is loaded)
+# A tiny figure with the two kinds of trace the result shows: bars and a heatmap.
+WARM_UP_FIGURE = {
+    "data": [
+        {"type": "bar", "x": ["0"], "y": [0.0]},
+        {"type": "heatmap", "z": [[0.0, 1.0], [1.0, 0.0]], "showscale": False},
+    ],
+    "layout": {"height": 60, "width": 60, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}},
+}
+# Says once when the browser is idle with an element matching data.selector on the page
+# (looked for in open shadow roots too: the drawing canvas is in one).
+_IDLE_JS = """
+export default function ({ data, setTriggerValue }) {
+    let done = false, timer = null, idle = null;
+    const has = (root) => !!root.querySelector(data.selector)
+        || [...root.querySelectorAll('*')].some((el) => el.shadowRoot && has(el.shadowRoot));
+    const fire = () => { if (!done) { done = true; setTriggerValue('idle', true); } };
+    const check = () => {
+        if (done) return;
+        if (!has(document)) { timer = setTimeout(check, 100); return; }
+        if (window.requestIdleCallback) idle = requestIdleCallback(fire, { timeout: 2000 });
+        else timer = setTimeout(fire, 200);
+    };
+    check();
+    return () => {
+        done = true;
+        clearTimeout(timer);
+        if (idle !== null) cancelIdleCallback(idle);
+    };
+}
+"""
+_when_idle = st.components.v2.component("digit_lens_when_idle", js=_IDLE_JS)
+
+
+def _warm_up_ready() -> None:
+    st.session_state[WARM_UP_READY] = True
+
+
+def warm_up_elements(after: str) -> None:
+    """One of each kind of element a first result shows, hidden, for the browser to load early.
+
+    Does nothing once this session has shown a result (:func:`show_prediction`).
+
+    Streamlit's frontend fetches and compiles an element kind's code the first time
+    the page shows one: Plotly's 4.7 MB chunk (one to several seconds of the main
+    thread on a busy 2-core machine), the Arrow table's, the metric's, the pills'.
+    Met first with the first result, they held its Prediction back by about a second
+    (``bench/bench_app_latency.py``). Called while the page waits for its first
+    input, this loads them while the visitor reads it: not at once, which would
+    hold back the page itself, but once an element matching the CSS selector
+    ``after`` is on the page and the browser is idle (it says so with a rerun).
+    The container is out of the layout and invisible and inert (``visibility:
+    hidden``: no pointer, no focus, no screen reader); its chart is drawn, so
+    Plotly's first plot is done too.
+    """
+    if st.session_state.get(RESULT_SHOWN):
+        return
+    st.html(
+        f"<style>.st-key-{WARM_UP} {{position: absolute; visibility: hidden; "
+        "pointer-events: none; height: 0; overflow: hidden}</style>"
+    )
+    with st.container(key=WARM_UP):
+        if not st.session_state.get(WARM_UP_READY):
+            _when_idle(
+                key="warm_up_when_idle", data={"selector": after}, on_idle_change=_warm_up_ready
+            )
+            return
+        st.metric("warm-up", "0")
+        st.plotly_chart(WARM_UP_FIGURE, config={"displayModeBar": False}, key="warm_up_chart")
+        st.pills("warm-up", [0], key="warm_up_pills", disabled=True)
+        st.table([{"warm-up": "0"}], hide_index=True, width="content")
+        st.html("<span></span>")
+
 
 def show_prediction(analysis: Analysis) -> None:
     """The Prediction metric, the unsure note and the probability bars."""
+    st.session_state[RESULT_SHOWN] = True
     value, note = reading(analysis.verdict, analysis.labels)
     st.metric(
         "Prediction",
