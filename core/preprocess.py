@@ -94,6 +94,7 @@ BAND_ASPECT = 0.5  # a component from the left edge to the right one, flatter th
 STRIP_SPAN = 0.95  # ink along this much of an image edge, thinner than EDGE_DEPTH, is a strip
 NEW_INK_SHARE = 0.1  # ... read again, may add this share of ink away from the first strokes
 FILL_FRACTION = 0.8  # a digit spanning this much of the frame fills it (a tight crop)
+PEEL_SIDE = 100  # frames are looked for with the ink's box pooled to at most this side (px)
 FRAME_FILL = 1.5  # a frame touching the digit encloses this many times its ink or more...
 FRAME_DEPTH = 1.5  # ... is the ink within this many stroke widths of the outside...
 FRAME_INNER = 0.2  # ... when this share of the ink lies deeper (the digit)
@@ -595,10 +596,21 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
     if rows.size == 0:
         return keep
-    # on the ink's box with a margin of one pixel: the outside is what depth counts from
-    box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    ink = keep[box]
+    # at most PEEL_SIDE px across (OR-pooled: a frame's pixels are all that count here),
+    # with a blank margin: the outside is what depth counts from
+    factor = -(-max(ink.shape) // PEEL_SIDE)
+    height, width = -(-ink.shape[0] // factor), -(-ink.shape[1] // factor)
+    pooled = np.zeros((height * factor, width * factor), bool)
+    pooled[: ink.shape[0], : ink.shape[1]] = ink
+    pooled = pooled.reshape(height, factor, width, factor).any(axis=(1, 3))
+    peeled = _peel(np.pad(pooled, 1))[1:-1, 1:-1]
+    if peeled is pooled or np.array_equal(peeled, pooled):
+        return keep
+    grown = np.repeat(np.repeat(peeled, factor, axis=0), factor, axis=1)
     out = np.zeros_like(keep)
-    out[box] = _peel(np.pad(keep[box], 1))[1:-1, 1:-1]
+    out[box] = ink & grown[: ink.shape[0], : ink.shape[1]]
     return out
 
 
@@ -673,7 +685,10 @@ def edge_strips(mask: np.ndarray) -> np.ndarray:
     touching it keeps its strokes; nothing is removed when nothing else would be left.
     """
     strips = np.zeros_like(mask)
-    for turns in range(4):  # each edge in turn, brought to the top
+    edges = (mask[0], mask[:, -1], mask[-1], mask[:, 0])  # in np.rot90's order
+    for turns, edge in enumerate(edges):  # each edge in turn, brought to the top
+        if np.count_nonzero(edge) < STRIP_SPAN * edge.size:
+            continue  # the usual case: no ink along most of this edge
         view = np.rot90(mask, turns)
         runs = np.argmin(np.vstack([view, np.zeros((1, view.shape[1]), bool)]), axis=0)
         if np.count_nonzero(runs) < STRIP_SPAN * view.shape[1]:
