@@ -576,8 +576,7 @@ def ink_components(ink: np.ndarray, peel: bool = True) -> np.ndarray:
         alive &= mass >= SPECK_MASS * mass[alive].max()
         alive = _drop_frames(labels, boxes, alive, mass)
         alive = _nearby_parts(boxes, mass, alive)
-    else:
-        alive = _drop_frames(labels, boxes, alive, np.ones(1))
+    # (one component alone is kept whatever it is: nothing else could be the digit)
     kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
     return peel_frame(kept) if peel else kept
 
