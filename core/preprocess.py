@@ -248,25 +248,20 @@ def _odd(value: float) -> int:
     return max(3, int(value) | 1)
 
 
-def opening(image: np.ndarray, size: int, border: str = "continue") -> np.ndarray:
+def opening(image: np.ndarray, size: int) -> np.ndarray:
     """Grey opening by a ``size`` x ``size`` square: bright parts narrower than it removed.
 
     Straight edges, gradients and anything wider than ``size`` are kept exactly,
     which is why the paper's edge on a desk, a shadow's edge or a dark corner stay
     background instead of turning into a band of ink.
-
-    ``border`` says what lies beyond the image: ``"continue"``, the shading goes on
-    (odd reflection; a mirrored ramp would make a ridge at the border that the
-    opening cuts as ink, but a stroke along the border goes on too and stays
-    background); ``"mirror"``, the image is mirrored, for a tight crop, where what
-    touches the border is the digit's strokes (:func:`fills_frame`).
     """
+    # Beyond the border a shading is continued (odd reflection), not mirrored: a
+    # mirrored ramp would make a ridge at the border that the opening cuts as ink.
+    # (A stroke along the border continues too and stays background there: a digit
+    # filling the frame is read again against a fitted surface, see paper_surface.)
     pad = size // 2 + 1
     low, high = float(image.min()), float(image.max())
-    if border == "mirror":
-        padded = np.pad(image, pad, mode="symmetric")
-    else:
-        padded = np.clip(np.pad(image, pad, mode="reflect", reflect_type="odd"), low, high)
+    padded = np.clip(np.pad(image, pad, mode="reflect", reflect_type="odd"), low, high)
     opened = ndi.maximum_filter(ndi.minimum_filter(padded, size=size), size=size)
     return opened[pad:-pad, pad:-pad]
 
@@ -405,21 +400,18 @@ def _excess(signal: np.ndarray) -> float:
     return float(np.square(above[above > 0], dtype=np.float64).sum())
 
 
-def estimate_background(
-    gray: np.ndarray, light_ink: bool, size: int, border: str = "continue"
-) -> np.ndarray:
+def estimate_background(gray: np.ndarray, light_ink: bool, size: int) -> np.ndarray:
     """Background at full size in the ink-bright convention (ink above it), float32.
 
     A clean drawing has a flat background; otherwise it is the grey opening by a
-    ``size`` px square (:func:`opening`, :func:`ink_scale`; ``border`` as there)
-    of the ink-bright image, lightly blurred so that its square steps do not show
-    as ink.
+    ``size`` px square (:func:`opening`, :func:`ink_scale`) of the ink-bright
+    image, lightly blurred so that its square steps do not show as ink.
     """
     ink_bright = gray if light_ink else 1 - gray
     level = flat_level(gray)
     if level is not None:
         return np.full(gray.shape, level if light_ink else 1 - level, np.float32)
-    background = opening(ink_bright, size, border)
+    background = opening(ink_bright, size)
     # the opening hugs the noise's lower envelope: lift it to the paper's mean
     return np.minimum(ndi.uniform_filter(background, size=3), ink_bright).astype(np.float32)
 
@@ -536,7 +528,7 @@ def _pixels_below(cumulative: np.ndarray, value: float) -> int:
     return int(cumulative[min(int(value * (bins - 1)), bins - 1)])
 
 
-def ink_components(ink: np.ndarray, peel: bool = True) -> np.ndarray:
+def ink_components(ink: np.ndarray) -> np.ndarray:
     """Mask of the digit's ink: specks, frames and edge bands dropped, its parts kept.
 
     Rules across the image go first (:func:`rule_lines`: ruled or squared paper,
@@ -553,8 +545,7 @@ def ink_components(ink: np.ndarray, peel: bool = True) -> np.ndarray:
     - of the rest, the largest (by inked area) is the digit, and those holding at
       least ``KEEP_FRACTION`` of its ink and lying near it are its other parts (the
       separate bar of a 4 or 5); far ones (a stray mark) go;
-    - with ``peel``, a frame touching the digit is peeled off (:func:`peel_frame`):
-      photos of paper, not clean drawings, where it would cost a fifth of the time.
+    - a frame touching the digit is peeled off (:func:`peel_frame`).
     """
     mask = ink > 0
     mask &= ~rule_lines(mask)
@@ -578,7 +569,7 @@ def ink_components(ink: np.ndarray, peel: bool = True) -> np.ndarray:
         alive = _nearby_parts(boxes, mass, alive)
     # (one component alone is kept whatever it is: nothing else could be the digit)
     kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
-    return peel_frame(kept) if peel else kept
+    return peel_frame(kept)
 
 
 def peel_frame(keep: np.ndarray) -> np.ndarray:
