@@ -318,24 +318,16 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
         ):
             chosen = index
         if chosen is not None and index > chosen:
-            return light, _with_margin(
-                sizes[chosen - 1 : index + 1], MARGIN_LIMIT * min(gray.shape)
-            )
+            break
     if light is None:
         light = removed[True][-1] > removed[False][-1]
-    if chosen is not None:
-        return light, _with_margin(sizes[chosen - 1 :], MARGIN_LIMIT * min(gray.shape))
-    fitting = [size for size in sizes if size <= MARGIN_LIMIT * min(gray.shape)]
-    return light, fitting[-1] if fitting else sizes[0]
-
-
-def _with_margin(sizes: list[int], limit: float) -> int:
-    """The square that removes every stroke (``sizes[0]``) grown by up to two steps of
-    margin, for a stroke's joins and blots are wider than it; but not past ``limit``:
-    a square spanning the gaps of a digit that fills the frame cannot follow the light.
-    """
-    fitting = [size for size in sizes[:3] if size <= limit]
-    return fitting[-1] if fitting else sizes[0]
+    # The square that removes every stroke (sizes[chosen - 1]) grown by up to two steps
+    # of margin, for a stroke's joins and blots are wider than it; but not past
+    # MARGIN_LIMIT: a square spanning the gaps of a digit that fills the frame cannot
+    # follow the light. When the signal never settles, the largest square within it.
+    candidates = sizes if chosen is None else sizes[chosen - 1 : chosen + 2]
+    fitting = [size for size in candidates if size <= MARGIN_LIMIT * min(gray.shape)]
+    return light, fitting[-1] if fitting else candidates[0]
 
 
 def photo_polarity(gray: np.ndarray) -> bool:
@@ -596,7 +588,7 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     pooled[: ink.shape[0], : ink.shape[1]] = ink
     pooled = pooled.reshape(height, factor, width, factor).any(axis=(1, 3))
     peeled = _peel(np.pad(pooled, 1))[1:-1, 1:-1]
-    if peeled is pooled or np.array_equal(peeled, pooled):
+    if np.array_equal(peeled, pooled):
         return keep
     grown = np.repeat(np.repeat(peeled, factor, axis=0), factor, axis=1)
     out = np.zeros_like(keep)
