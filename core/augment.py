@@ -326,24 +326,28 @@ def calibration_inputs(
         yield index, on_canvas(drawn, rng) if way == 0 else photographed(drawn, rng)
 
 
-def _read_chunk(args: tuple[np.ndarray, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _read_chunk(
+    args: tuple[np.ndarray, int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     images, start, seed = args
     pixels = np.zeros((len(images), SIZE, SIZE), np.float32)
     blank = np.zeros(len(images), bool)
     ratio = np.zeros(len(images), np.float32)
+    loops = np.zeros(len(images), np.int32)
     for index, picture in calibration_inputs(images, seed, start):
         result = preprocess(picture)
-        pixels[index], blank[index], ratio[index] = (
+        pixels[index], blank[index], ratio[index], loops[index] = (
             result.pixels,
             result.is_blank,
             result.stroke_ratio,
+            result.loops,
         )
-    return pixels, blank, ratio
+    return pixels, blank, ratio, loops
 
 
 def calibration_readings(
     images: np.ndarray, seed: int, workers: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What the whole pipeline makes of :func:`calibration_inputs`, in parallel.
 
     Returns
@@ -354,6 +358,8 @@ def calibration_readings(
         bool (n,): the pipeline found no digit.
     stroke_ratio : numpy.ndarray
         float32 (n,), as :class:`core.preprocess.Preprocessed` gives it.
+    loops : numpy.ndarray
+        int32 (n,), as :class:`core.preprocess.Preprocessed` gives it.
     """
     tasks = [(images[s : s + CHUNK // 4], s, seed) for s in range(0, len(images), CHUNK // 4)]
     workers = workers or os_cpu_count()
@@ -362,4 +368,4 @@ def calibration_readings(
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_read_chunk, tasks))
-    return tuple(np.concatenate([r[i] for r in results]) for i in range(3))
+    return tuple(np.concatenate([r[i] for r in results]) for i in range(4))

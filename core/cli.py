@@ -35,7 +35,7 @@ from core.train import (
     task_data,
     train,
 )
-from core.verdict import judge, sure_probability
+from core.verdict import judge, lost_loop, sure_probability
 
 
 def config_for(model: str, **parameters) -> TrainConfig:
@@ -67,7 +67,14 @@ def classify_record(model: DigitModel, path: str) -> dict:
         "why": "no digit found",
     }
     if not result.is_blank:
-        verdict = judge(names, probs, result.stroke_ratio, sure_probability(model.card))
+        verdict = judge(
+            names,
+            probs,
+            result.stroke_ratio,
+            sure_probability(model.card),
+            lost_loop(result.loops, model.transform(result.pixels[None])[0]),
+            sure_probability(model.card, "lost_loop_probability"),
+        )
         label = int(model.classes_[verdict.best])
         record.update(label=label, sure=verdict.sure, why=verdict.why)
         if verdict.sure:

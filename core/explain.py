@@ -14,9 +14,14 @@ import numpy as np
 
 from core.model import DigitModel
 from core.preprocess import PreprocessOptions, preprocess
-from core.verdict import Verdict, judge, sure_probability
+from core.verdict import Verdict, judge, lost_loop, sure_probability
 
-TRANSFORM_WORDS = {"none": "", "deskew": "deskewed", "deskew+soften": "deskewed, softened"}
+TRANSFORM_WORDS = {
+    "none": "",
+    "deskew": "deskewed",
+    "deskew+soften": "deskewed, softened",
+    "deskew+aspect+soften": "deskewed, narrow digits widened, softened",
+}
 
 
 def transform_words(transform: str) -> str:
@@ -59,13 +64,22 @@ class Analysis:
     weights: np.ndarray  # (k, 28, 28) the model's weight images (read-only, shared)
     names: tuple[str, ...] = ()  # what to call each class ("not 2" for the rest); () = digits
     stroke_ratio: float = 0.0  # the input's stroke width / size (Preprocessed.stroke_ratio)
+    loops: int = 0  # loops of the drawn strokes (Preprocessed.loops)
     sure_probability: float = 0.6  # the model's threshold (core.verdict.sure_probability)
+    lost_loop_probability: float | None = None  # its bar when a loop was lost
     temperature: float = 1.0  # the model's calibration: P = softmax(logits / temperature)
 
     @property
     def verdict(self) -> Verdict:
         """Sure or not, and why (:func:`core.verdict.judge`): the same as ``classify --json``."""
-        return judge(self.labels, self.probs, self.stroke_ratio, self.sure_probability)
+        return judge(
+            self.labels,
+            self.probs,
+            self.stroke_ratio,
+            self.sure_probability,
+            lost_loop(self.loops, self.model_input),
+            self.lost_loop_probability,
+        )
 
     @property
     def predicted(self) -> int:
@@ -122,7 +136,15 @@ def analyse_image(
     """
     result = preprocess(data, options or PreprocessOptions())
     stages = tuple((stage.name, _square(as_uint8(stage.image))) for stage in result.stages)
-    return explain(result.pixels, model, model_name, stages, result.is_blank, result.stroke_ratio)
+    return explain(
+        result.pixels,
+        model,
+        model_name,
+        stages,
+        result.is_blank,
+        result.stroke_ratio,
+        result.loops,
+    )
 
 
 def analyse_mnist(pixels: np.ndarray, model: DigitModel, model_name: str, source: str) -> Analysis:
@@ -151,6 +173,7 @@ def explain(
     stages: tuple,
     is_blank: bool,
     stroke_ratio: float = 0.0,
+    loops: int = 0,
 ) -> Analysis:
     """The model's reading of a 28×28 image in [0, 1], after the given stages."""
     contributions = model.contributions(pixels)
@@ -172,7 +195,9 @@ def explain(
         weights=model.coefficient_images(),
         names=tuple(class_names(model)),
         stroke_ratio=stroke_ratio,
+        loops=loops,
         sure_probability=sure_probability(model.card),
+        lost_loop_probability=sure_probability(model.card, "lost_loop_probability"),
         temperature=model.temperature,
     )
 

@@ -107,6 +107,8 @@ CLOSER_FACTOR = 2.0  # a digit in an input reduced this much or more...
 CLOSER_EXTENT = 48  # ... spanning fewer working pixels than this is read again closer...
 CLOSER_MARGIN = 0.5  # ... with this share of its size around it
 DOT_RATIO = 2.5  # ink whose extent is below this many stroke widths is a dot, not a digit
+LOOP_LEVEL = 0.5  # loops are counted in the ink at or above this level...
+LOOP_AREA = 12  # ... holes this large (px at WORK_BOX scale, under 1 px at BOX) or more
 
 
 @dataclass(frozen=True)
@@ -154,12 +156,15 @@ class Preprocessed:
     ``stroke_ratio`` is the input's stroke width over the digit's longest side,
     before the strokes were brought to MNIST's (0 when blank): MNIST's median is
     0.14, and a digit drawn small with a wide pen, its loops filled in, is far above.
+    ``loops`` counts the loops of the redrawn strokes (:func:`count_loops`, holes of
+    ``LOOP_AREA`` or more), before they were scaled down to MNIST's size.
     """
 
     pixels: np.ndarray
     stages: tuple[Stage, ...]
     is_blank: bool
     stroke_ratio: float = 0.0
+    loops: int = 0
 
 
 def reduce_gray(
@@ -1147,6 +1152,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         stages=tuple(stages),
         is_blank=False,
         stroke_ratio=tail.stroke_ratio,
+        loops=tail.loops,
     )
 
 
@@ -1225,6 +1231,7 @@ class MnistFormat(NamedTuple):
 
     stages: tuple[Stage, ...]
     stroke_ratio: float  # stroke width / longest side, before normalising (see Preprocessed)
+    loops: int  # loops of the redrawn strokes (see Preprocessed)
 
 
 def to_mnist(cropped: np.ndarray) -> MnistFormat | None:
@@ -1261,7 +1268,21 @@ def to_mnist(cropped: np.ndarray) -> MnistFormat | None:
         Stage(f"scaled {BOX}px", digit),
         Stage(f"centred {SIZE}x{SIZE}", centre_by_mass(digit)),
     )
-    return MnistFormat(stages, width / max(work.shape))
+    return MnistFormat(stages, width / max(work.shape), count_loops(strokes, min_area=LOOP_AREA))
+
+
+def count_loops(image: np.ndarray, level: float = LOOP_LEVEL, min_area: int = 1) -> int:
+    """How many loops the ink of ``image`` closes: holes (background enclosed by ink,
+    8-connected ink, 4-connected holes) of ``min_area`` pixels or more.
+
+    A 0 has one, an 8 two; a loop filled in by thickening, or too small to survive
+    scaling to 28×28 and the model's blur, is no longer counted.
+    """
+    ink = image >= level
+    holes, count = ndi.label(ndi.binary_fill_holes(ink) & ~ink)
+    if count == 0:
+        return 0
+    return int(np.count_nonzero(np.bincount(holes.ravel())[1:] >= min_area))
 
 
 def _blank(stages: list[Stage]) -> Preprocessed:

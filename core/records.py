@@ -53,6 +53,8 @@ class Calibration(TypedDict):
     log_loss: dict[str, float]  # "before" and "after"
     expected_calibration_error: dict[str, float]  # "before" and "after"
     sure_probability: float  # the sure rule's threshold (core.verdict)
+    lost_loop_probability: NotRequired[float]  # its bar when a loop was lost (core.verdict)
+    lost_loop_share: NotRequired[float]  # share of the readings that lost a loop
     sure_share: float
     wrong_and_sure_share: float
 

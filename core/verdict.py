@@ -12,7 +12,12 @@ when everything that is known to go with wrong answers is absent:
    model). Then the reason given is that two digits are close when the runner-up
    has at least ``CLOSE_SHARE`` of the best one's probability; that the input is
    unlike the digits the model learned from when no class reaches
-   ``UNLIKE_PROBABILITY``; else the probability and the threshold it missed.
+   ``UNLIKE_PROBABILITY``; else the probability and the threshold it missed;
+3. a loop of the drawn digit is lost in what the model sees (:func:`lost_loop`: a
+   small loop, as of an 8 with a tiny top, closes when scaled to 28×28 and
+   blurred) and the probability is under the model's ``lost_loop_probability``,
+   a higher bar from the same calibration: such readings are wrong more often
+   than their probability says.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from core.preprocess import count_loops
 
 # MNIST's stroke is 0.14 of the digit's longest side (median; 99th percentile about
 # 0.25); on the canvas a default 16 px pen on a digit under ~55 px reaches 0.3.
@@ -31,6 +38,7 @@ UNLIKE_PROBABILITY = 0.5  # under this, with no close runner-up, no class fits t
 
 TOO_SMALL = "too small for the pen: draw the digit bigger, or with a thinner pen"
 UNLIKE = "unlike the digits it learned from"
+LOST_LOOP = "a loop is too small to show at 28×28 pixels: draw the loops bigger"
 
 
 @dataclass(frozen=True)
@@ -60,14 +68,31 @@ class Verdict:
     why: str | None
 
 
-def sure_probability(card: dict) -> float:
-    """The probability a model's answer needs to be sure: its calibration's, else the default."""
+def sure_probability(card: dict, key: str = "sure_probability") -> float | None:
+    """The probability a model's answer needs to be sure: its calibration's, else the default.
+
+    ``key="lost_loop_probability"``: the bar when a loop was lost (:func:`lost_loop`);
+    None for a model calibrated without one (no such rule).
+    """
     calibration = card.get("calibration")
     if isinstance(calibration, dict):
-        value = calibration.get("sure_probability")
+        value = calibration.get(key)
         if isinstance(value, (int, float)) and 0 < value < 1:
             return float(value)
-    return DEFAULT_SURE_PROBABILITY
+    return DEFAULT_SURE_PROBABILITY if key == "sure_probability" else None
+
+
+def lost_loop(loops: int, model_input: np.ndarray) -> bool:
+    """Whether the model's input shows fewer loops than the redrawn strokes had.
+
+    Parameters
+    ----------
+    loops : int
+        :attr:`core.preprocess.Preprocessed.loops`.
+    model_input : numpy.ndarray
+        (28, 28) float32, what the model sees (``DigitModel.transform``).
+    """
+    return count_loops(np.asarray(model_input).reshape(28, 28)) < loops
 
 
 def judge(
@@ -75,6 +100,8 @@ def judge(
     probs: np.ndarray,
     stroke_ratio: float = 0.0,
     threshold: float = DEFAULT_SURE_PROBABILITY,
+    loop_lost: bool = False,
+    loop_threshold: float | None = None,
 ) -> Verdict:
     """The verdict on one reading.
 
@@ -88,6 +115,11 @@ def judge(
         :attr:`core.preprocess.Preprocessed.stroke_ratio` (0 when unknown).
     threshold : float
         :func:`sure_probability` of the model.
+    loop_lost : bool
+        :func:`lost_loop` of the reading.
+    loop_threshold : float or None
+        ``sure_probability(card, "lost_loop_probability")``: with ``loop_lost``, the
+        probability needed instead of ``threshold`` (None: no such rule).
 
     Returns
     -------
@@ -107,6 +139,8 @@ def judge(
             why = UNLIKE
         else:
             why = f"{top:.0%} is under the {threshold:.0%} this model needs to be sure"
+    elif loop_lost and loop_threshold is not None and top < loop_threshold:
+        why = LOST_LOOP
     return Verdict(
         best=best,
         probability=top,
