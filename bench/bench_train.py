@@ -2,7 +2,7 @@
 
 Targets (issue #4):
 - ten-class on all 60,000 training images with the shipped model's pipeline
-  (input transform deskew+soften), to at least the shipped model's test accuracy,
+  (input transform deskew+aspect+soften), to at least the shipped model's test accuracy,
   in at most 1/3 of the time scikit-learn's default ``LogisticRegression()``
   takes on the same images (raw pixels / 255, as in the seeds): both timed here,
   in the same run;

@@ -159,8 +159,8 @@ def controls() -> None:
         )
 
     _row(
-        "What the model sees: raw pixels, or digits straightened (deskewed) and softened "
-        "so slant and stroke width matter less."
+        "What the model sees: raw pixels, or digits straightened (deskewed), narrow ones "
+        "widened, and softened, so slant, width and stroke width matter less."
     ).selectbox(
         "Input",
         list(TRANSFORMS),
