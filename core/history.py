@@ -12,10 +12,10 @@ step is depends on the solver (:data:`STEPS`):
   unrecorded fit itself, step for step.
 - ``sag``, ``saga``: every epoch (one pass over the images), by scikit-learn's
   ``sag_solver`` one epoch a call, its memory (the average gradient, the samples
-  seen) carried from call to call: the unrecorded algorithm, but each epoch's
-  sample order comes from a stream seeded by the config's seed, so the weights
-  differ from an unrecorded fit by the noise of the order. It stops by sag's own
-  rule (largest weight change in an epoch over the largest weight below ``tol``).
+  seen) and its stream of samples carried from call to call
+  (``core.train._sag_epochs``): the unrecorded fit, epoch for epoch, the same
+  weights and the same stop (sag's own rule: largest weight change in an epoch
+  over the largest weight at most ``tol``).
 - ``liblinear``: the end only. scikit-learn cannot resume it (no ``warm_start``),
   and refitting from scratch with ``max_iter = 1, 2, ...`` would cost the square
   of the fit.
