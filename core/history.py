@@ -12,10 +12,10 @@ step is depends on the solver (:data:`STEPS`):
   unrecorded fit itself, step for step.
 - ``sag``, ``saga``: every epoch (one pass over the images), by scikit-learn's
   ``sag_solver`` one epoch a call, its memory (the average gradient, the samples
-  seen) carried from call to call: the unrecorded algorithm, but each epoch's
-  sample order comes from a stream seeded by the config's seed, so the weights
-  differ from an unrecorded fit by the noise of the order. It stops by sag's own
-  rule (largest weight change in an epoch over the largest weight below ``tol``).
+  seen) and its stream of samples carried from call to call
+  (``core.train._sag_epochs``): the unrecorded fit, epoch for epoch, the same
+  weights and the same stop (sag's own rule: largest weight change in an epoch
+  over the largest weight at most ``tol``).
 - ``liblinear``: the end only. scikit-learn cannot resume it (no ``warm_start``),
   and refitting from scratch with ``max_iter = 1, 2, ...`` would cost the square
   of the fit.
@@ -31,7 +31,6 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
 WATCH_TEST_IMAGES = 1_000
 # scikit-learn's solvers do not report their loss: it is measured on this many training
@@ -179,16 +178,21 @@ def objective(
     """
     scores = np.asarray(features, dtype=np.float32) @ np.asarray(coef, np.float32).T
     scores = scores.astype(np.float64) + intercept
-    rows = np.arange(len(targets))
     if scores.shape[1] == 1:
         z = scores[:, 0]
         losses = np.logaddexp(0.0, z) - np.where(targets == 1, z, 0.0)
     else:
-        losses = special.logsumexp(scores, axis=1) - scores[rows, targets]
+        # logsumexp by hand: scipy's took 1.3 of this function's 3.9 ms (2,000 images,
+        # ten classes), measured after every recorded step; by hand the whole takes 2.0.
+        top = scores.max(axis=1)
+        total_exp = np.exp(scores - top[:, None]).sum(axis=1)
+        truth = np.take_along_axis(scores, np.asarray(targets)[:, None], axis=1)[:, 0]
+        losses = np.log(total_exp) + top - truth
     loss = float(losses.mean())
     if penalty == "none" or not np.isfinite(C):
         return loss
-    w = np.asarray(coef, dtype=np.float64)
-    l1, l2 = float(np.abs(w).sum()), 0.5 * float((w * w).sum())
+    w = np.asarray(coef, dtype=np.float64).ravel()
     ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
-    return loss + (ratio * l1 + (1 - ratio) * l2) / (C * (total or len(targets)))
+    l1 = float(np.abs(w).sum()) if ratio else 0.0
+    penalty_value = ratio * l1 + (1 - ratio) * 0.5 * float(w @ w)
+    return loss + penalty_value / (C * (total or len(targets)))
