@@ -1116,6 +1116,12 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         detailed = composite_alpha(*to_grayscale(load(image, options.crop, DETAIL_SIDE)))
         if max(detailed.shape) > max(full.shape):
             full, read = detailed, read_ink(detailed, options)
+    if read.blank and read.size and read.light and options.invert is None:
+        # A faint small digit on blotchy paper can tip the polarity to light ink, and
+        # the lightest-pixel reduction then erases its strokes: try dark ink on paper.
+        dark = read_ink(full, options, light=False)
+        if not dark.blank:
+            read = dark
     keep = None if read.blank else ink_components(read.ink)
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk

@@ -477,3 +477,21 @@ def test_a_round_zero_keeps_its_loop_and_the_rule_is_the_calibrated_bar():
     assert judge(names, probs, 0.1, 0.8, loop_lost=True, loop_threshold=0.85).sure
     assert judge(names, probs, 0.1, 0.8, loop_lost=True, loop_threshold=None).sure
     assert judge(names, probs, 0.1, 0.8, loop_lost=False, loop_threshold=0.95).sure
+
+
+@pytest.mark.parametrize("index", [36, 42, 47])
+def test_a_faint_small_digit_whose_polarity_tips_to_light_is_read_as_dark_ink(index):
+    """Kind B: blotchy paper made the automatic polarity say light ink, the
+    lightest-pixel reduction erased the strokes and the photo read blank (these
+    variants did, before the dark-ink retry)."""
+    from core.cli import classify_record
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("B", index, seed=0)
+    tips = [
+        pp.photo_polarity(pp.reduce_gray(pp.composite_alpha(*pp.to_grayscale(pp.load(*how)))))
+        for how in ((data, None), (data, None, pp.DETAIL_SIDE))
+    ]
+    assert any(tips), f"{name}: the polarity no longer tips at either reading"
+    record = classify_record(load_model("ten-class"), data)
+    assert not record["blank"] and record["label"] == label, f"{name}: {record}"
