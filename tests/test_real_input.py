@@ -445,6 +445,18 @@ def test_count_loops_counts_holes_of_the_ink():
     assert pp.count_loops(dot) == 1 and pp.count_loops(dot, min_area=2) == 0
 
 
+def test_count_loops_equals_filling_the_holes():
+    """One labelling of the background counts what scipy's binary_fill_holes fills."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        image = rng.random(tuple(rng.integers(3, 40, 2))) * rng.uniform(0.3, 1.3)
+        ink = image >= pp.LOOP_LEVEL
+        holes, _ = ndi.label(ndi.binary_fill_holes(ink) & ~ink)
+        sizes = np.bincount(holes.ravel())[1:]
+        for area in (1, 3):
+            assert pp.count_loops(image, min_area=area) == int(np.sum(sizes >= area))
+
+
 def test_an_eight_with_a_tiny_top_loop_is_not_read_sure_as_a_zero():
     """Kind F: the top loop is kept in the redrawn strokes, but closes at 28x28 under
     the model's blur; the shipped model then leans to 0, so the loop lost must cost
