@@ -212,11 +212,13 @@ def show_prediction(analysis: Analysis) -> None:
     """The Prediction metric, the unsure note and the probability bars."""
     st.session_state[RESULT_SHOWN] = True
     value, note = reading(analysis.verdict, analysis.labels)
+    loop_bar = analysis.lost_loop_probability
+    loops = f", {loop_bar:.0%} when a loop of the drawing is lost at 28×28," if loop_bar else ""
     st.metric(
         "Prediction",
         value,
         help=f"Shown as sure when the calibrated probability is at least "
-        f"{analysis.sure_probability:.0%} and the drawing is not too small for its pen; "
+        f"{analysis.sure_probability:.0%}{loops} and the drawing is not too small for its pen; "
         "a linear model's high probability on a strange input is no knowledge.",
     )
     st.caption(note)
