@@ -432,15 +432,19 @@ def calibrate(
     seen = model.transform(pixels[read])
     lost = np.array([lost_loop(n, image) for n, image in zip(loops[read], seen, strict=True)])
 
-    def lowest_bar(among: np.ndarray, start: float = 0.50) -> float:
-        """Lowest probability at which at most SURE_WRONG_SHARE of ``among`` is wrong and sure."""
+    def lowest_bar(among: np.ndarray, total: int, start: float = 0.50) -> float:
+        """Lowest probability at which readings of ``among`` wrong and sure are at most
+        SURE_WRONG_SHARE of ``total`` readings (``start`` when it selects none)."""
         for candidate in np.arange(start, 0.991, 0.01):
-            if np.mean((top[among] >= candidate) & ~right[among]) <= SURE_WRONG_SHARE:
+            if np.sum(among & (top >= candidate) & ~right) <= SURE_WRONG_SHARE * total:
                 return float(round(candidate, 2))
         return 0.99
 
-    threshold = lowest_bar(plausible)
-    loop_threshold = lowest_bar(plausible & lost, threshold) if lost.any() else threshold
+    threshold = lowest_bar(plausible, len(top))
+    # Under 1 / SURE_WRONG_SHARE readings that lost a loop, one wrong one is past the
+    # share whatever the bar: too few to set a bar of their own.
+    few = lost.sum() < 1 / SURE_WRONG_SHARE
+    loop_threshold = threshold if few else lowest_bar(plausible & lost, lost.sum(), threshold)
     sure = plausible & (top >= np.where(lost, loop_threshold, threshold))
     raw = probabilities(logits, model.is_binary)
     return {
@@ -712,6 +716,9 @@ def _sag_epochs(
     return coef.copy(), intercept.copy(), steps, converged
 
 
+_SAG_PATCH = threading.Lock()
+
+
 @contextlib.contextmanager
 def _one_sample_stream() -> Iterator[None]:
     """Every ``sag_solver`` call in the block draws on the first call's sample stream.
@@ -726,16 +733,20 @@ def _one_sample_stream() -> Iterator[None]:
 
     original, made = _sag.make_dataset, []
 
-    def make_dataset(*args, **kwargs):
-        if not made:
-            made.append(original(*args, **kwargs))
-        return made[0]
+    def make_dataset(features, *args, **kwargs):
+        # another fit's data (a thread outside this block) gets its own dataset
+        if not made or made[0][0] is not features:
+            made[:] = [(features, original(features, *args, **kwargs))]
+        return made[0][1]
 
-    _sag.make_dataset = make_dataset
-    try:
-        yield
-    finally:
-        _sag.make_dataset = original
+    # Where the fit server cannot fork, fits run in threads of one process: one patch
+    # at a time, undone in the order it was made.
+    with _SAG_PATCH:
+        _sag.make_dataset = make_dataset
+        try:
+            yield
+        finally:
+            _sag.make_dataset = original
 
 
 def _fit_sklearn_in_child(

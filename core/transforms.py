@@ -52,16 +52,17 @@ def _sample(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarra
         (n, 28, 28), in pixels.
     """
     n = len(images)
-    # A zero border one pixel wide makes every out-of-frame sample read zero.
-    side = SIDE + 2
+    # A zero border, one pixel before and two after, makes every sample outside the
+    # frame read zero: clipped to the first border pixel, its neighbour is zero too.
+    side = SIDE + 3
     padded = np.zeros((n, side, side), dtype=np.float32)
-    padded[:, 1:-1, 1:-1] = images
-    rows = np.clip(rows + 1, 0, side - 1.001)
+    padded[:, 1 : SIDE + 1, 1 : SIDE + 1] = images
+    rows = np.clip(rows + 1, 0, SIDE + 1)
     top = rows.astype(np.intp)
     fr = (rows - top).astype(np.float32)[:, :, None]
     which = np.arange(n, dtype=np.intp)[:, None]
     lines = padded[which, top] * (1 - fr) + padded[which, top + 1] * fr
-    cols = np.clip(cols + 1, 0, side - 1.001)
+    cols = np.clip(cols + 1, 0, SIDE + 1)
     left = cols.astype(np.intp)
     fc = (cols - left).astype(np.float32)
     return (

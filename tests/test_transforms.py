@@ -56,7 +56,7 @@ def test_deskew_is_moment_shear_with_bilinear_sampling():
     fast = deskew(images)
     assert fast.dtype == np.float32 and fast.shape == images.shape
     for image, result in zip(images, fast, strict=True):
-        np.testing.assert_allclose(result, _reference_deskew(image), atol=2e-3)
+        np.testing.assert_allclose(result, _reference_deskew(image), atol=1e-5)
     # Chunking does not change anything.
     np.testing.assert_array_equal(deskew(images, chunk=7), fast)
 
@@ -109,7 +109,7 @@ def test_normalise_moments_is_deskew_plus_stretch_with_bilinear_sampling():
     images = np.concatenate([_digits(seed=2), _ellipse(3.0)[None], _ellipse(8.0)[None]])
     fast = normalise_moments(images)
     for image, result in zip(images, fast, strict=True):
-        np.testing.assert_allclose(result, _reference_deskew(image, ASPECT), atol=2e-3)
+        np.testing.assert_allclose(result, _reference_deskew(image, ASPECT), atol=1e-5)
     np.testing.assert_array_equal(normalise_moments(images, chunk=5), fast)
     np.testing.assert_allclose(normalise_soften(images), soften(fast), atol=0)
 

@@ -212,8 +212,10 @@ def show_prediction(analysis: Analysis) -> None:
     """The Prediction metric, the unsure note and the probability bars."""
     st.session_state[RESULT_SHOWN] = True
     value, note = reading(analysis.verdict, analysis.labels)
-    loop_bar = analysis.lost_loop_probability
-    loops = f", {loop_bar:.0%} when a loop of the drawing is lost at 28×28," if loop_bar else ""
+    bar = analysis.lost_loop_probability
+    loops = ""
+    if bar is not None and bar > analysis.sure_probability:
+        loops = f", {bar:.0%} when a loop of the drawing is lost at 28×28,"
     st.metric(
         "Prediction",
         value,
