@@ -1028,7 +1028,7 @@ def hole_growth(mask: np.ndarray, outside: np.ndarray, shift: float) -> np.ndarr
     a 6 or the closed top of a thin 4 survives; holes under ``MIN_HOLE_RADIUS`` px
     are pinholes in a stroke and fill. ``mask`` and ``outside`` are :func:`outline`'s.
     """
-    holes, count = ndi.label(ndi.binary_fill_holes(mask) & ~mask)
+    holes, count = _holes(mask)
     if count == 0:
         return shift
     radius = np.zeros(count + 1)
@@ -1284,16 +1284,29 @@ def count_loops(image: np.ndarray, level: float = LOOP_LEVEL, min_area: int = 1)
     A 0 has one, an 8 two; a loop filled in by thickening, or too small to survive
     scaling to 28×28 and the model's blur, is no longer counted.
     """
-    # The background's 4-connected components that do not reach the border: one
-    # labelling pass (binary_fill_holes dilates again and again, several times slower).
-    background, count = ndi.label(image < level)
+    holes, count = _holes(image >= level)
     if count == 0:
         return 0
-    sizes = np.bincount(background.ravel(), minlength=count + 1)
-    border = np.concatenate([background[0], background[-1], background[:, 0], background[:, -1]])
-    sizes[border] = 0
-    sizes[0] = 0
-    return int(np.count_nonzero(sizes >= min_area))
+    return int(np.count_nonzero(np.bincount(holes.ravel())[1:] >= min_area))
+
+
+def _holes(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """The holes of an ink mask, labelled 1 to ``count`` (0 elsewhere), and ``count``.
+
+    A hole is a 4-connected component of the background that does not reach the
+    image's border (what ``binary_fill_holes`` fills): found in one labelling pass,
+    several times faster than the filling, which dilates again and again.
+    """
+    background, count = ndi.label(~ink)
+    if count == 0:
+        return background, 0
+    hole = np.ones(count + 1, bool)
+    hole[0] = False
+    border = (background[0], background[-1], background[:, 0], background[:, -1])
+    hole[np.concatenate(border)] = False
+    number = np.zeros(count + 1, np.intp)
+    number[hole] = np.arange(1, int(hole.sum()) + 1)
+    return number[background], int(hole.sum())
 
 
 def _blank(stages: list[Stage]) -> Preprocessed:
