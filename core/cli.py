@@ -57,7 +57,8 @@ def classify_record(model: DigitModel, path: str) -> dict:
     except DigitLensError as error:
         return {"file": path, "error": str(error)}
     names = [str(c) for c in model.classes_]
-    probs = model.predict_proba(result.pixels[None])[0]
+    parts = model.contributions(result.pixels)  # the model's input and logits, transformed once
+    probs = model.probabilities(parts.logits[None])[0]
     record = {
         "file": path,
         "label": None,
@@ -72,7 +73,7 @@ def classify_record(model: DigitModel, path: str) -> dict:
             probs,
             result.stroke_ratio,
             sure_probability(model.card),
-            lost_loop(result.loops, model.transform(result.pixels[None])[0]),
+            lost_loop(result.loops, parts.model_input),
             sure_probability(model.card, "lost_loop_probability"),
         )
         label = int(model.classes_[verdict.best])
