@@ -367,7 +367,8 @@ def load(
         if opened.dtype == np.uint8 and opened.ndim == 3 and opened.shape[2] in (3, 4):
             opened = Image.fromarray(np.ascontiguousarray(opened))  # Pillow's luma is fast
     if isinstance(opened, Image.Image):
-        opened = orient(opened)
+        if not isinstance(image, np.ndarray):  # an array has no EXIF to apply
+            opened = orient(opened)
         if crop is not None and not isinstance(image, np.ndarray):
             opened = opened.crop(crop_box(*opened.size, crop))
         _check_aspect(opened.size)  # at full size: the message tells the real size

@@ -379,13 +379,13 @@ def border_polarity(gray: np.ndarray) -> bool | None:
     return bool(lean < 0)
 
 
-def ink_is_light(gray: np.ndarray) -> bool:
+def ink_is_light(gray: np.ndarray, level: float | None = None) -> bool:
     """Whether the ink is lighter than the background (:func:`ink_scale` for photos).
 
-    A clean drawing (:func:`flat_level`): whether the drawn pixels are lighter than
-    the background. Ties (a uniform image) count as dark ink.
+    A clean drawing (:func:`flat_level`, or ``level`` when known): whether the drawn
+    pixels are lighter than the background. Ties (a uniform image) count as dark ink.
     """
-    level = flat_level(gray)
+    level = flat_level(gray) if level is None else level
     if level is None:
         return ink_scale(gray)[0]
     drawn = gray[gray != level]
@@ -397,15 +397,17 @@ def _excess(signal: np.ndarray) -> float:
     return float(np.square(above[above > 0], dtype=np.float64).sum())
 
 
-def estimate_background(gray: np.ndarray, light_ink: bool, size: int) -> np.ndarray:
+def estimate_background(
+    gray: np.ndarray, light_ink: bool, size: int, level: float | None = None
+) -> np.ndarray:
     """Background at full size in the ink-bright convention (ink above it), float32.
 
-    A clean drawing has a flat background; otherwise it is the grey opening by a
-    ``size`` px square (:func:`opening`, :func:`ink_scale`) of the ink-bright
-    image, lightly blurred so that its square steps do not show as ink.
+    A clean drawing's background is flat at its ``level`` (:func:`flat_level`);
+    otherwise (``level`` None) it is the grey opening by a ``size`` px square
+    (:func:`opening`, :func:`ink_scale`) of the ink-bright image, lightly blurred
+    so that its square steps do not show as ink.
     """
     ink_bright = gray if light_ink else 1 - gray
-    level = flat_level(gray)
     if level is not None:
         return np.full(gray.shape, level if light_ink else 1 - level, np.float32)
     background = opening(ink_bright, size)
@@ -591,7 +593,7 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     height, width = -(-ink.shape[0] // factor), -(-ink.shape[1] // factor)
     pooled = np.zeros((height * factor, width * factor), bool)
     pooled[: ink.shape[0], : ink.shape[1]] = ink
-    pooled = pooled.reshape(height, factor, width, factor).any(axis=(1, 3))
+    pooled = _or_pool(pooled, factor)
     peeled = _peel(np.pad(pooled, 1))[1:-1, 1:-1]
     if np.array_equal(peeled, pooled):
         return keep
@@ -599,6 +601,17 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     out = np.zeros_like(keep)
     out[box] = ink & grown[: ink.shape[0], : ink.shape[1]]
     return out
+
+
+def _or_pool(mask: np.ndarray, factor: int) -> np.ndarray:
+    """``factor`` x ``factor`` blocks of a mask (its sides multiples of ``factor``) OR-ed."""
+    if factor == 1:
+        return mask
+    pooled = mask[::factor, ::factor].copy()
+    for row in range(factor):
+        for col in range(factor):
+            pooled |= mask[row::factor, col::factor]
+    return pooled
 
 
 def _peel(keep: np.ndarray) -> np.ndarray:
@@ -773,8 +786,7 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     """
     if min(mask.shape) >= 2 * RULES_SIDE:  # looked for at half size: a quarter of the cost
         height, width = mask.shape
-        pooled = mask[: height // 2 * 2, : width // 2 * 2]
-        pooled = pooled.reshape(height // 2, 2, width // 2, 2).any(axis=(1, 3))
+        pooled = _or_pool(mask[: height // 2 * 2, : width // 2 * 2], 2)
         found = np.repeat(np.repeat(rule_lines(pooled), 2, axis=0), 2, axis=1)
         lines = np.zeros_like(mask)
         lines[: found.shape[0], : found.shape[1]] = found
@@ -849,17 +861,15 @@ def _holds_ink(mask: np.ndarray, rows: tuple, cols: tuple) -> bool:
 
 
 def _long_runs(mask: np.ndarray, length: float, axis: int) -> np.ndarray:
-    """Pixels of ``mask`` in runs of at least ``length`` along ``axis`` (1: rows)."""
-    lines = mask if axis == 1 else mask.T
-    edges = np.diff(np.pad(lines, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    ends = np.nonzero(edges == -1)[1]  # row-major order: each run's end follows its start
-    long = ends - starts >= length
-    marks = np.zeros((lines.shape[0], lines.shape[1] + 1), np.int8)
-    marks[rows[long], starts[long]] = 1  # runs are apart: no start or end is shared
-    marks[rows[long], ends[long]] = -1
-    out = np.cumsum(marks, axis=1)[:, :-1] > 0
-    return out if axis == 1 else out.T
+    """Pixels of ``mask`` in runs of at least ``length`` along ``axis`` (1: rows).
+
+    The opening by a line ``length`` long: the union of the segments that fit in the
+    ink (nothing beyond the image counts as ink).
+    """
+    run = max(1, math.ceil(length))
+    size = (1, run) if axis == 1 else (run, 1)
+    opened = ndi.grey_opening(mask.view(np.uint8), size=size, mode="constant", cval=0)
+    return opened.view(bool)
 
 
 def _within(box: tuple[slice, slice], rows: slice, cols: slice) -> bool:
@@ -1182,14 +1192,15 @@ def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = 
     size = 0  # a clean drawing's background is flat
     if light is None and options.invert is not None:
         light = bool(options.invert)
-    if flat_level(gray) is None:
+    level = flat_level(gray)
+    if level is None:
         light = photo_polarity(gray) if light is None else light
         gray = reduce_gray(full, light_ink=light)  # thin strokes keep their contrast
         gray = ndi.gaussian_filter(gray, PHOTO_BLUR)  # grain and JPEG blocks are not ink
         size = ink_scale(gray, light)[1]
     elif light is None:
-        light = ink_is_light(gray)
-    background = estimate_background(gray, light, size)
+        light = ink_is_light(gray, level)
+    background = estimate_background(gray, light, size, level)
     ink, blank = normalise_contrast(remove_background(gray, light, background), options.contrast)
     return InkReading(gray, light, background, ink, blank, size)
 

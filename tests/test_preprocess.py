@@ -468,3 +468,11 @@ def test_wild_photos_are_jpegs_the_pipeline_reads(kind):
     result = preprocess(data)
     assert not result.is_blank
     assert extent(result.pixels > 0.02)[0] in (20, 21)  # a 7 is taller than wide: upright
+
+
+def test_long_runs_keep_runs_of_the_length_and_nothing_beyond_the_frame():
+    row = np.array([[1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1]], bool)
+    runs = pp._long_runs(row, 4, axis=1)
+    assert runs.tolist() == [[False] * 4 + [True] * 5 + [False] * 2 + [True] * 4]
+    assert np.array_equal(pp._long_runs(row.T, 4, axis=0), runs.T)
+    assert np.array_equal(pp._long_runs(row, 3.5, axis=1), runs)  # a run is whole pixels
