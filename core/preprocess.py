@@ -185,14 +185,26 @@ def reduce_gray(
         return gray
     if light_ink is not None:
         blurred = ndi.uniform_filter(gray, size=max(1, factor // 2))
-        blocks = blurred[: height * factor, : width * factor].reshape(height, factor, width, factor)
-        pooled = blocks.max(axis=(1, 3)) if light_ink else blocks.min(axis=(1, 3))
-        return np.ascontiguousarray(pooled, dtype=np.float32)
-    total = np.zeros((height, width), np.float32)
-    for row in range(factor):
-        for col in range(factor):
-            total += gray[row : height * factor : factor, col : width * factor : factor]
-    return total / np.float32(factor * factor)
+        return _pool(
+            blurred.astype(np.float32, copy=False), factor, np.maximum if light_ink else np.minimum
+        )
+    return _pool(gray.astype(np.float32, copy=False), factor, np.add) / np.float32(factor * factor)
+
+
+def _pool(image: np.ndarray, factor: int, combine: np.ufunc) -> np.ndarray:
+    """``factor`` x ``factor`` blocks of ``image`` combined by ``combine`` (a ufunc such
+    as ``np.add`` or ``np.logical_or``); rows and columns past the last whole block are
+    left out."""
+    height, width = image.shape[0] // factor, image.shape[1] // factor
+    blocks = [
+        image[row : height * factor : factor, col : width * factor : factor]
+        for row in range(factor)
+        for col in range(factor)
+    ]
+    pooled = blocks[0].copy()
+    for block in blocks[1:]:
+        combine(pooled, block, out=pooled)
+    return pooled
 
 
 # ---------------------------------------------------------------- colour
@@ -593,7 +605,7 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     height, width = -(-ink.shape[0] // factor), -(-ink.shape[1] // factor)
     pooled = np.zeros((height * factor, width * factor), bool)
     pooled[: ink.shape[0], : ink.shape[1]] = ink
-    pooled = _or_pool(pooled, factor)
+    pooled = _pool(pooled, factor, np.logical_or)
     peeled = _peel(np.pad(pooled, 1))[1:-1, 1:-1]
     if np.array_equal(peeled, pooled):
         return keep
@@ -601,17 +613,6 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     out = np.zeros_like(keep)
     out[box] = ink & grown[: ink.shape[0], : ink.shape[1]]
     return out
-
-
-def _or_pool(mask: np.ndarray, factor: int) -> np.ndarray:
-    """``factor`` x ``factor`` blocks of a mask (its sides multiples of ``factor``) OR-ed."""
-    if factor == 1:
-        return mask
-    pooled = mask[::factor, ::factor].copy()
-    for row in range(factor):
-        for col in range(factor):
-            pooled |= mask[row::factor, col::factor]
-    return pooled
 
 
 def _peel(keep: np.ndarray) -> np.ndarray:
@@ -785,8 +786,7 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     the digit touches it. Nothing is removed when nothing else would be left.
     """
     if min(mask.shape) >= 2 * RULES_SIDE:  # looked for at half size: a quarter of the cost
-        height, width = mask.shape
-        pooled = _or_pool(mask[: height // 2 * 2, : width // 2 * 2], 2)
+        pooled = _pool(mask, 2, np.logical_or)
         found = np.repeat(np.repeat(rule_lines(pooled), 2, axis=0), 2, axis=1)
         lines = np.zeros_like(mask)
         lines[: found.shape[0], : found.shape[1]] = found
