@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import time
 
 import numpy as np
 import streamlit as st
@@ -45,6 +46,7 @@ from ui.figures import (
 from ui.session import lookup_model, model_label
 
 STAGE_WIDTH = 88  # display width of each preprocessing stage, px
+PAINT_PAUSE = 0.04  # s between the Prediction and its chart, see show_prediction
 # A model is known to the caches by its fingerprint: two models that answer alike share.
 BY_FINGERPRINT = {DigitModel: lambda model: model.fingerprint}
 
@@ -229,6 +231,9 @@ def show_prediction(analysis: Analysis) -> None:
         st.caption(
             f"This model only knows {a} and {b}: whatever you show it, it answers one of the two."
         )
+    # The browser paints the metric in the same frame as the chart's first render (a
+    # long task) when the chart arrives right behind it: give it a frame or two first.
+    time.sleep(PAINT_PAUSE)
     st.plotly_chart(
         probability_figure(analysis.labels, analysis.probs),
         config={"displayModeBar": False},
