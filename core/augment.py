@@ -11,6 +11,11 @@ marker); :func:`augment` then runs :func:`core.preprocess.to_mnist` on it, the
 very steps a user's input goes through, so the model trains on what it will be
 shown. The result stays one linear layer on 784 pixels.
 
+:func:`continental` adds the digits MNIST's American writers seldom made: a 1
+with a flag at its top and a 7 crossed at its middle, as much of Europe and
+Latin America writes them. Without them the model read three in four flagged 1s
+as 4, 7 or 9.
+
 Every image is determined by ``(seed, index)``: the same call gives the same
 bytes on any machine with the same library versions, whatever the number of
 workers.
@@ -25,7 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage as ndi
 from scipy.special import expit
 
@@ -38,6 +43,13 @@ MAX_ASPECT = 0.25  # log of the width / height change, either way
 PEN_RADII = (0.6, 7.0)  # px at UPSCALE: strokes from ~1/90 to ~1/6 of the digit's height
 KEEP_PEN = 0.25  # share of images that keep MNIST's own strokes (distortion only)
 CHUNK = 2_000  # images per worker task
+FLAG_SHARE = 0.15  # share of the training 1s also given a flag...
+FLAG_LENGTH = (0.25, 0.5)  # ... this long (of the digit's height)...
+FLAG_ANGLE = (15.0, 55.0)  # ... going down to the left at this angle (degrees below level)
+CROSS_SHARE = 0.1  # share of the training 7s also crossed...
+CROSS_LENGTH = (0.3, 0.5)  # ... by a bar this long (of the digit's height)...
+CROSS_HEIGHT = (0.45, 0.6)  # ... this far down the digit
+INK = 100  # uint8: a pixel this bright is the digit's ink, for placing the strokes
 
 
 def _affine(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -173,6 +185,87 @@ def augment(
     if not results:
         return np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, bool)
     return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+
+
+def _with_stroke(image: np.ndarray, draw: Callable[[Image.Image, float], None]) -> np.ndarray:
+    """``image`` (uint8 28x28) with a stroke drawn by ``draw`` at 8x and box-reduced,
+    as wide as the digit's own strokes (``draw`` gets the 8x canvas and that width)."""
+    big = Image.new("L", (SIZE * 8, SIZE * 8), 0)
+    ink = image > INK
+    width = max(1.5, ink.sum() / max(1, np.count_nonzero(ink.any(axis=1))))
+    draw(big, width * 8)
+    stroke = np.asarray(big.resize((SIZE, SIZE), Image.Resampling.BOX), np.float32)
+    return np.maximum(image, np.clip(stroke * 1.1, 0, 255).astype(np.uint8))
+
+
+def flag_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 1 (uint8 28x28, as MNIST's) with a flag from its top, down to the left."""
+    ink = image > INK
+    rows = np.flatnonzero(ink.any(axis=1))
+    top, height = rows[0], rows[-1] - rows[0] + 1
+    col = np.flatnonzero(ink[top]).mean()
+    length = rng.uniform(*FLAG_LENGTH) * height * 8
+    angle = math.radians(rng.uniform(*FLAG_ANGLE))
+
+    def draw(canvas: Image.Image, width: float) -> None:
+        x0, y0 = (col + 0.5) * 8, (top + 0.5) * 8 + 0.3 * width
+        x1, y1 = x0 - length * math.cos(angle), y0 + length * math.sin(angle)
+        pen = ImageDraw.Draw(canvas)
+        pen.line([(x0, y0), (x1, y1)], fill=255, width=round(width))
+        pen.ellipse([x1 - width / 2, y1 - width / 2, x1 + width / 2, y1 + width / 2], fill=255)
+
+    return _with_stroke(image, draw)
+
+
+def cross_seven(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 7 (uint8 28x28) with a level bar across its stem; unchanged when no stem is found."""
+    ink = image > INK
+    rows = np.flatnonzero(ink.any(axis=1))
+    row = int(rows[0] + rng.uniform(*CROSS_HEIGHT) * (rows[-1] - rows[0] + 1))
+    cols = np.flatnonzero(ink[row])
+    if cols.size == 0:
+        return image
+    centre, half = (cols.mean() + 0.5) * 8, rng.uniform(*CROSS_LENGTH) * len(rows) * 4
+
+    def draw(canvas: Image.Image, width: float) -> None:
+        y = (row + 0.5) * 8
+        ImageDraw.Draw(canvas).line(
+            [(centre - half, y), (centre + half, y)], fill=255, width=round(width)
+        )
+
+    return _with_stroke(image, draw)
+
+
+def continental(
+    images: np.ndarray, labels: np.ndarray, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The training set plus flagged 1s (:func:`flag_one`) and crossed 7s (:func:`cross_seven`).
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        uint8 (n, 28, 28), MNIST's convention (bright ink on black).
+    labels : numpy.ndarray
+        (n,) digits.
+    seed : int
+        Decides which 1s and 7s get a stroke, and its length, angle and place.
+
+    Returns
+    -------
+    images, labels : numpy.ndarray
+        The input followed by the new digits: ``FLAG_SHARE`` of the 1s and
+        ``CROSS_SHARE`` of the 7s, drawn again with the stroke.
+    """
+    rng = np.random.default_rng([seed, 2])
+    made, digits = [], []
+    for digit, share, add in ((1, FLAG_SHARE, flag_one), (7, CROSS_SHARE, cross_seven)):
+        found = np.flatnonzero(labels == digit)
+        chosen = np.sort(rng.choice(found, round(share * len(found)), replace=False))
+        made += [add(images[index], rng) for index in chosen]
+        digits += [labels[index] for index in chosen]
+    if not made:
+        return images, labels
+    return np.concatenate([images, np.stack(made)]), np.concatenate([labels, np.array(digits)])
 
 
 def os_cpu_count() -> int:

@@ -232,7 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--train-size", type=int, help="random training subset size")
     trainer.add_argument("--seed", type=int)
     trainer.add_argument(
-        "--augment", choices=AUGMENTATIONS, help="redraw: also train on redrawn digits"
+        "--augment",
+        choices=AUGMENTATIONS,
+        help="redraw: also train on redrawn digits; continental: also on 1s with a flag and "
+        "crossed 7s (as the shipped ten-class model)",
     )
     trainer.add_argument(
         "--calibrate",
