@@ -172,10 +172,11 @@ def reduce_gray(
 ) -> np.ndarray:
     """Reduce a 2-D image by the integer factor that brings it to ``max_side`` or less.
 
-    Box average by default. Knowing the ink's polarity, a block takes its darkest
-    (``light_ink=False``) or lightest pixel instead, after a box blur half a block
-    wide that quiets the grain: a ballpoint stroke a fraction of a block wide then
-    keeps its contrast instead of fading into the paper.
+    Box average by default, summed in float32 (the result is float32). Knowing the
+    ink's polarity, a block takes its darkest (``light_ink=False``) or lightest pixel
+    instead, after a box blur half a block wide that quiets the grain: a ballpoint
+    stroke a fraction of a block wide then keeps its contrast instead of fading into
+    the paper.
     """
     factor = math.ceil(max(gray.shape) / max_side)
     if factor <= 1:
@@ -410,12 +411,12 @@ def _excess(signal: np.ndarray) -> float:
 
 
 def estimate_background(
-    gray: np.ndarray, light_ink: bool, size: int, level: float | None = None
+    gray: np.ndarray, light_ink: bool, size: int, level: float | None
 ) -> np.ndarray:
     """Background at full size in the ink-bright convention (ink above it), float32.
 
-    A clean drawing's background is flat at its ``level`` (:func:`flat_level`);
-    otherwise (``level`` None) it is the grey opening by a ``size`` px square
+    A clean drawing's background is flat at its ``level`` (:func:`flat_level` of
+    ``gray``); otherwise (``level`` None) it is the grey opening by a ``size`` px square
     (:func:`opening`, :func:`ink_scale`) of the ink-bright image, lightly blurred
     so that its square steps do not show as ink.
     """
@@ -868,7 +869,8 @@ def _long_runs(mask: np.ndarray, length: float, axis: int) -> np.ndarray:
     """
     run = max(1, math.ceil(length))
     size = (1, run) if axis == 1 else (run, 1)
-    opened = ndi.grey_opening(mask.view(np.uint8), size=size, mode="constant", cval=0)
+    binary = np.asarray(mask, bool).view(np.uint8)
+    opened = ndi.grey_opening(binary, size=size, mode="constant", cval=0)
     return opened.view(bool)
 
 
@@ -1198,6 +1200,7 @@ def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = 
         gray = reduce_gray(full, light_ink=light)  # thin strokes keep their contrast
         gray = ndi.gaussian_filter(gray, PHOTO_BLUR)  # grain and JPEG blocks are not ink
         size = ink_scale(gray, light)[1]
+        level = flat_level(gray)  # the reduced, blurred photo may itself be flat
     elif light is None:
         light = ink_is_light(gray, level)
     background = estimate_background(gray, light, size, level)

@@ -493,6 +493,7 @@ def calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int = 15) -> f
 
 
 def _versions() -> dict:
+    import PIL
     import scipy
     import sklearn
 
@@ -501,6 +502,7 @@ def _versions() -> dict:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "scikit-learn": sklearn.__version__,
+        "pillow": PIL.__version__,  # draws the calibration inputs and the flagged 1s
     }
 
 
@@ -842,6 +844,7 @@ def train(
         held = task_data(config, images[out], labels[out])
         images, labels = images[kept], labels[kept]
     if config.augment == "continental":
+        step("adding flagged 1s and crossed 7s", 0.01)
         images, labels = continental(images, labels, config.seed)
     images, targets = task_data(config, images, labels)
     if config.augment == "redraw":
