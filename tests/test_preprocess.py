@@ -476,3 +476,19 @@ def test_long_runs_keep_runs_of_the_length_and_nothing_beyond_the_frame():
     assert runs.tolist() == [[False] * 4 + [True] * 5 + [False] * 2 + [True] * 4]
     assert np.array_equal(pp._long_runs(row.T, 4, axis=0), runs.T)
     assert np.array_equal(pp._long_runs(row, 3.5, axis=1), runs)  # a run is whole pixels
+
+
+def test_a_photo_flat_once_reduced_keeps_a_flat_background_and_its_wide_strokes():
+    # Light specks keep the box-averaged image from being flat; the darkest-pixel
+    # reduction and the blur then leave it flat: its background is that flat level,
+    # so a wide dark ring stays ink instead of being taken for background.
+    rng = np.random.default_rng(2)
+    photo = np.full((600, 600), 0.9, np.float32)
+    photo[rng.random(photo.shape) < 0.1] = 1.0
+    photo[100:500, 100:500] = 0.2
+    photo[200:400, 200:400] = 0.9
+    read = pp.read_ink(photo, pp.PreprocessOptions())
+    assert read.size > 0 and np.ptp(read.background) == 0
+    ring = np.zeros(read.ink.shape, bool)
+    ring[36:164, 36:164], ring[64:136, 64:136] = True, False  # the ring, at a third of the size
+    assert read.ink[ring].mean() > 0.9
