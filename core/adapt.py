@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from core.augment import continental
 from core.data import Split
 from core.errors import TrainingError
 from core.jobs import Cancelled, checkpoint
@@ -130,13 +131,20 @@ def mnist_sample(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A random MNIST sample for the base model's task, as the model sees it.
 
+    When the base model also learned flagged 1s and crossed 7s (its card's
+    ``augment`` is ``continental``), the sample has them too, made from its own 1s
+    and 7s, so that adapting does not wear that away.
+
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
         float32 (n, 784) after the base model's input transform, and int64 targets.
     """
     chosen = np.sort(np.random.default_rng(seed).permutation(len(split.labels))[:size])
-    images, targets = task_data(task_config(base), split.images[chosen], split.labels[chosen])
+    images, labels = split.images[chosen], split.labels[chosen]
+    if base.card.get("parameters", {}).get("augment") == "continental":
+        images, labels = continental(images, labels, seed)
+    images, targets = task_data(task_config(base), images, labels)
     seen = TRANSFORMS[base.input_transform](images)
     return seen.reshape(len(seen), -1), targets
 

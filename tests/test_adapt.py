@@ -108,3 +108,13 @@ def test_a_sample_without_every_class_is_refused_in_one_line(personal):
     mnist = (np.zeros((20, 784), np.float32), np.arange(20) % 5)
     with pytest.raises(TrainingError, match="lacks some of the model's classes"):
         adapt(TEN, images[low], labels[low], mnist)
+
+
+def test_the_mnist_sample_has_the_flagged_ones_the_base_model_learned(mnist_train):
+    seen, targets = mnist_sample(mnist_train, TEN, 2_000, seed=0)
+    assert TEN.card["parameters"]["augment"] == "continental"
+    assert len(targets) > 2_000 and seen.shape == (len(targets), 784)
+    pair = load_model("binary-3-8")  # MNIST's alone: the sample is MNIST's alone
+    _, pair_targets = mnist_sample(mnist_train, pair, 2_000, seed=0)
+    labels = mnist_train.labels[np.sort(np.random.default_rng(0).permutation(60_000)[:2_000])]
+    assert len(pair_targets) == np.isin(labels, (3, 8)).sum()
