@@ -43,7 +43,12 @@ def model_summary(model: DigitModel, label: str | None = None) -> str:
     what = f"{names[0]} or {names[1]}" if model.is_binary else "any digit 0-9"
     seen = f", input {how}" if (how := transform_words(model.input_transform)) else ""
     score = f"; {accuracy:.1%} right on MNIST's test digits" if accuracy is not None else ""
-    return f"`{label or model.name}`: reads {what}{seen}{score}."
+    learned = (
+        "; also learned 1s with a flag and crossed 7s"
+        if card.get("parameters", {}).get("augment") == "continental"
+        else ""
+    )
+    return f"`{label or model.name}`: reads {what}{seen}{score}{learned}."
 
 
 @dataclass(frozen=True)

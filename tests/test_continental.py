@@ -15,6 +15,7 @@ import pytest
 
 from core import augment
 from core.cli import classify_record
+from core.explain import model_summary
 from core.model import load_model
 from core.preprocess import preprocess
 from core.train import TrainConfig, train
@@ -97,6 +98,8 @@ def test_a_flag_goes_up_left_of_the_one_and_a_bar_across_the_seven(mnist_train):
 
 def test_the_shipped_ten_class_model_learned_the_continental_digits(model):
     assert model.card["parameters"]["augment"] == "continental"
+    assert "1s with a flag and crossed 7s" in model_summary(model)  # the sidebar says so
+    assert "flag" not in model_summary(load_model("binary-3-7"))  # the pairs did not
 
 
 @pytest.mark.parametrize("name", FLAGGED_ONES)
