@@ -1016,7 +1016,8 @@ def normalise_stroke(
     The outline of the ink (:func:`outline`) is moved out or in along the distance
     to it by half the difference, with a one-pixel anti-aliased edge; thinning
     keeps a faint core (the ridge of the distance) where a stroke would vanish.
-    Thickening keeps every loop open (:func:`hole_growth`). Widths within
+    Thickening keeps every loop open (:func:`hole_growth`), and grows half as much
+    when it would close a gap between strokes into a new loop. Widths within
     ``STROKE_TOLERANCE`` of the target are returned unchanged; otherwise the result
     has a margin of ``STROKE_PAD`` pixels (see :func:`trim`).
     """
@@ -1025,7 +1026,12 @@ def normalise_stroke(
     shift = min((target - width) / 2, STROKE_PAD - 1)
     mask, outside = shape or outline(ink)
     if shift >= 0:
-        return np.clip(hole_growth(mask, outside, shift) + 1 - outside, 0, 1).astype(np.float32)
+        grown = np.clip(hole_growth(mask, outside, shift) + 1 - outside, 0, 1)
+        if count_loops(grown, min_area=LOOP_AREA) > count_loops(mask, min_area=LOOP_AREA):
+            # it closed a gap between strokes into a loop (an open 4 read as 9, the
+            # bars of a crossed 7 as the loop of a 9): grow half as much
+            grown = np.clip(hole_growth(mask, outside, shift / 2) + 1 - outside, 0, 1)
+        return grown.astype(np.float32)
     inside = ndi.distance_transform_edt(mask)
     redrawn = np.clip(inside + shift, 0, 1).astype(np.float32)
     ridge = mask & (inside >= ndi.maximum_filter(inside, size=3))

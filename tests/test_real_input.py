@@ -8,6 +8,8 @@ and lines, F thickening that closes loops, G soft blurry photos.
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from core.model import DigitModel, load_model, probabilities
 from core.verdict import LOST_LOOP, TOO_SMALL, UNLIKE, judge, lost_loop, sure_probability
 from tests.strokes import DIGIT_STROKES, coverage, render_strokes
 
+REALDIGITS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "realdigits"
 SEVEN = DIGIT_STROKES[7][0]
 SIX = DIGIT_STROKES[6][0]
 
@@ -507,3 +510,28 @@ def test_a_faint_small_digit_whose_polarity_tips_to_light_is_read_as_dark_ink(in
     assert any(tips), f"{name}: the polarity no longer tips at either reading"
     record = classify_record(load_model("ten-class"), data)
     assert not record["blank"] and record["label"] == label, f"{name}: {record}"
+
+
+def test_thickening_does_not_close_a_gap_between_strokes_into_a_loop():
+    # A thin C whose mouth is narrower than what thickening adds on both sides: grown
+    # in full it would close into an O; it grows half as much and stays a C.
+    rows, cols = np.mgrid[:80, :80]
+    radius = np.hypot(rows - 40, cols - 40)
+    ring = (np.abs(radius - 30) < 1.0) & ~((cols > 60) & (np.abs(rows - 40) < 5))
+    work = ring.astype(np.float32)
+    shape = pp.outline(work)
+    width = pp.stroke_width(work, shape)
+    target = 11.0
+    assert pp.count_loops(work) == 0
+    full = np.clip(pp.hole_growth(*shape, (target - width) / 2) + 1 - shape[1], 0, 1)
+    assert pp.count_loops(full, min_area=pp.LOOP_AREA) == 1  # what it would have done
+    strokes = pp.normalise_stroke(work, width, target, shape)
+    assert pp.count_loops(strokes, min_area=pp.LOOP_AREA) == 0
+    assert pp.stroke_width(strokes) > 1.5 * width  # it still thickened
+
+
+def test_an_open_four_in_a_photo_is_not_closed_into_a_nine(model):
+    path = REALDIGITS / "4_mhw32_17.png"
+    if not path.is_file():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not there")
+    assert read(model, str(path)) == 4
