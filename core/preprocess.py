@@ -1028,8 +1028,8 @@ def normalise_stroke(
     if shift >= 0:
         grown = np.clip(hole_growth(mask, outside, shift) + 1 - outside, 0, 1)
         if count_loops(grown, min_area=LOOP_AREA) > count_loops(mask, min_area=LOOP_AREA):
-            # it closed a gap between strokes into a loop (an open 4 read as 9, the
-            # bars of a crossed 7 as the loop of a 9): grow half as much
+            # it closed a gap between strokes into a loop (an open 4 read as 9, a 5's
+            # hook joined to its belly): grow half as much
             grown = np.clip(hole_growth(mask, outside, shift / 2) + 1 - outside, 0, 1)
         return grown.astype(np.float32)
     inside = ndi.distance_transform_edt(mask)
