@@ -1027,7 +1027,8 @@ def normalise_stroke(
     mask, outside = shape or outline(ink)
     if shift >= 0:
         grown = np.clip(hole_growth(mask, outside, shift) + 1 - outside, 0, 1)
-        if count_loops(grown, min_area=LOOP_AREA) > count_loops(mask, min_area=LOOP_AREA):
+        after = count_loops(grown, min_area=LOOP_AREA)  # the drawn loops only when needed
+        if after and after > count_loops(mask, min_area=LOOP_AREA):
             # it closed a gap between strokes into a loop (an open 4 read as 9, a 5's
             # hook joined to its belly): grow half as much
             grown = np.clip(hole_growth(mask, outside, shift / 2) + 1 - outside, 0, 1)
