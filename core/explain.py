@@ -84,6 +84,7 @@ class Analysis:
             self.sure_probability,
             lost_loop(self.loops, self.model_input),
             self.lost_loop_probability,
+            self.loops,
         )
 
     @property

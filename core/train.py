@@ -394,7 +394,9 @@ def calibrate(
     probabilities ``softmax(logits / T)`` (sigmoid for a pair): the logits, and so
     the contribution maps, are unchanged; only how sure the model says it is
     changes. The sure rule's threshold is the lowest calibrated probability at
-    which at most ``SURE_WRONG_SHARE`` of these readings are wrong and sure; the
+    which at most ``SURE_WRONG_SHARE`` of these readings are wrong and sure,
+    besides those the verdict calls unsure whatever their probability (drawn too
+    small for the pen, two loops not read as 8: :func:`core.verdict.judge`); the
     bar for readings whose model input lost a loop (:func:`core.verdict.lost_loop`)
     is the lowest, no lower, at which at most that share of *those* readings are
     wrong and sure.
@@ -417,7 +419,7 @@ def calibrate(
     from scipy.optimize import minimize_scalar
 
     from core.augment import calibration_readings
-    from core.verdict import MAX_STROKE_RATIO, lost_loop
+    from core.verdict import MAX_STROKE_RATIO, lost_loop, two_loops
 
     pixels, blank, ratio, loops = calibration_readings(images, seed)
     read = ~blank
@@ -432,7 +434,11 @@ def calibrate(
     temperature = float(np.exp(log_t))
     probs = probabilities(logits, model.is_binary, temperature)
     top, right = probs.max(axis=1), probs.argmax(axis=1) == truth
-    plausible = ratio[read] <= MAX_STROKE_RATIO
+    answers = [str(name) for name in model.classes_[probs.argmax(axis=1)]]
+    # the rules that make a reading unsure whatever its probability (core.verdict.judge)
+    plausible = (ratio[read] <= MAX_STROKE_RATIO) & ~np.array(
+        [two_loops(n, answer) for n, answer in zip(loops[read], answers, strict=True)], bool
+    )
     seen = model.transform(pixels[read])
     lost = np.array([lost_loop(n, image) for n, image in zip(loops[read], seen, strict=True)])
 

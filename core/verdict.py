@@ -17,7 +17,10 @@ when everything that is known to go with wrong answers is absent:
    small loop, as of an 8 with a tiny top, closes when scaled to 28×28 and
    blurred) and the probability is under the model's ``lost_loop_probability``,
    a higher bar from the same calibration: such readings are wrong more often
-   than their probability says.
+   than their probability says;
+4. the drawing has two loops or more and the answer is not 8 (:func:`two_loops`):
+   only an 8 has two, and a linear model reads an 8 with a small top loop as a 0
+   (or one with a flat bottom loop as a 2) at 99% if it likes.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ UNLIKE_PROBABILITY = 0.5  # under this, with no close runner-up, no class fits t
 TOO_SMALL = "too small for the pen: draw the digit bigger, or with a thinner pen"
 UNLIKE = "unlike the digits it learned from"
 LOST_LOOP = "a loop is too small to show at 28×28 pixels: draw the loops bigger"
+TWO_LOOPS = "the drawing has two loops, as only an 8 has"
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,19 @@ def lost_loop(loops: int, model_input: np.ndarray) -> bool:
     return count_loops(np.asarray(model_input).reshape(28, 28)) < loops
 
 
+def two_loops(loops: int, answer: str) -> bool:
+    """Whether the drawing has two loops or more and yet the answer is not 8.
+
+    Parameters
+    ----------
+    loops : int
+        :attr:`core.preprocess.Preprocessed.loops`.
+    answer : str
+        The best class's name ("8", "not 8", "-1" for the rest).
+    """
+    return loops >= 2 and answer != "8"
+
+
 def judge(
     names: Sequence[str],
     probs: np.ndarray,
@@ -102,6 +119,7 @@ def judge(
     threshold: float = DEFAULT_SURE_PROBABILITY,
     loop_lost: bool = False,
     loop_threshold: float | None = None,
+    loops: int = 0,
 ) -> Verdict:
     """The verdict on one reading.
 
@@ -120,6 +138,9 @@ def judge(
     loop_threshold : float or None
         ``sure_probability(card, "lost_loop_probability")``: with ``loop_lost``, the
         probability needed instead of ``threshold`` (None: no such rule).
+    loops : int
+        :attr:`core.preprocess.Preprocessed.loops` (0 when unknown): with two or
+        more, an answer other than 8 is not sure (:func:`two_loops`).
 
     Returns
     -------
@@ -141,6 +162,8 @@ def judge(
             why = f"{top:.0%} is under the {threshold:.0%} this model needs to be sure"
     elif loop_lost and loop_threshold is not None and top < loop_threshold:
         why = LOST_LOOP
+    elif two_loops(loops, names[best]):
+        why = TWO_LOOPS
     return Verdict(
         best=best,
         probability=top,

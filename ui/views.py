@@ -222,8 +222,9 @@ def show_prediction(analysis: Analysis) -> None:
         "Prediction",
         value,
         help=f"Shown as sure when the calibrated probability is at least "
-        f"{analysis.sure_probability:.0%}{loops} and the drawing is not too small for its pen; "
-        "a linear model's high probability on a strange input is no knowledge.",
+        f"{analysis.sure_probability:.0%}{loops} and the drawing is not too small for its pen "
+        "(nor has two loops, unless read as 8); a linear model's high probability on a "
+        "strange input is no knowledge.",
     )
     st.caption(note)
     if len(analysis.classes) == 2:
