@@ -11,10 +11,11 @@ marker); :func:`augment` then runs :func:`core.preprocess.to_mnist` on it, the
 very steps a user's input goes through, so the model trains on what it will be
 shown. The result stays one linear layer on 784 pixels.
 
-:func:`continental` adds the digits MNIST's American writers seldom made: a 1
+:func:`styles` adds ways of writing that MNIST's American writers seldom used: a 1
 with a flag at its top and a 7 crossed at its middle, as much of Europe and
-Latin America writes them. Without them the model read seven in ten flagged 1s
-as another digit.
+Latin America writes them, and an 8 whose top loop is much smaller than its
+bottom one. Without them the model read seven in ten flagged 1s as another
+digit, and an 8 with a small top loop as a 0.
 
 Every redrawn image is determined by ``(seed, index)``: the same call gives the same
 bytes on any machine with the same library versions, whatever the number of
@@ -49,6 +50,8 @@ FLAG_ANGLE = (15.0, 55.0)  # ... going down to the left at this angle (degrees b
 CROSS_SHARE = 0.1  # share of the training 7s also crossed...
 CROSS_LENGTH = (0.3, 0.5)  # ... by a bar this long (of the digit's height)...
 CROSS_HEIGHT = (0.45, 0.6)  # ... this far down the digit
+SMALL_TOP_SHARE = 0.15  # share of the training 8s also drawn with a smaller top loop...
+SMALL_TOP_HEIGHT = (0.4, 0.75)  # ... its height this share of what it was
 INK = 100  # uint8: a pixel this bright is the digit's ink, for placing the strokes
 
 
@@ -245,10 +248,72 @@ def cross_seven(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | Non
     return _with_stroke(image, draw)
 
 
-def continental(
-    images: np.ndarray, labels: np.ndarray, seed: int = 0
+def small_top_loop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """An 8 (uint8 28x28, as MNIST's) drawn again with a smaller top loop; None when
+    it has too little ink.
+
+    The rows above the waist (the narrowest row of the middle 40%) are squeezed to
+    ``SMALL_TOP_HEIGHT`` of their height and narrowed by about as much towards the
+    top, the rows below stretched to keep the digit's height; the warped digit's
+    medial line is then redrawn with its own stroke width, so the smaller loop is
+    not drawn with a thinner pen. None too when the redrawn 8 has no loop left.
+    """
+    from skimage.morphology import skeletonize  # slow to import; only training needs it
+
+    ink = image > INK
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size < 8:
+        return None
+    top, bottom = rows[0] - 0.5, rows[-1] + 0.5
+    width = max(1.2, float(image.sum()) / 255 / max(1, np.count_nonzero(skeletonize(ink))))
+    middle = np.arange(round(top + 0.3 * (bottom - top)), round(top + 0.7 * (bottom - top)) + 1)
+    inked = ink[middle]
+    first, last = inked.argmax(axis=1), SIZE - 1 - inked[:, ::-1].argmax(axis=1)
+    span = np.where(inked.any(axis=1), last - first, SIZE)  # a row without ink is no waist
+    waist = middle[np.argmin(span)] + 0.5
+    above = np.flatnonzero(ink[: int(waist)].any(axis=0))
+    centre = (above[0] + above[-1]) / 2
+    squeeze = rng.uniform(*SMALL_TOP_HEIGHT)
+    narrow = math.sqrt(rng.uniform(squeeze, 1.0) * squeeze)  # between the squeeze and 1
+    new_waist = top + squeeze * (waist - top)
+    # output -> input, at 8x: the upper part stretched back, the lower part squeezed back
+    y, x = (np.mgrid[0 : SIZE * 8, 0 : SIZE * 8].astype(np.float32) + 0.5) / 8 - 0.5
+    upper = y < new_waist
+    source_y = np.where(
+        upper,
+        top + (y - top) / squeeze,
+        waist + (y - new_waist) * (bottom - waist) / (bottom - new_waist),
+    )
+    towards_top = np.clip((new_waist - y) / (new_waist - top), 0, 1)
+    source_x = np.where(upper, centre + (x - centre) / (1 - towards_top * (1 - narrow)), x)
+    warped = ndi.map_coordinates(image.astype(np.float32), [source_y, source_x], order=1)
+    line = skeletonize(warped > 127)
+    if not line.any():
+        return None
+    pen = np.clip(width * 4 + 0.5 - ndi.distance_transform_edt(~line), 0, 1)  # radius in 8x px
+    drawn = np.round(pen.reshape(SIZE, 8, SIZE, 8).mean(axis=(1, 3)) * 255).astype(np.uint8)
+    strokes = drawn > INK
+    # a thick 8 whose loops the new pen fills is a blob, not the style this teaches
+    return drawn if (ndi.binary_fill_holes(strokes) & ~strokes).any() else None
+
+
+# digit -> (share of its training images, the function that draws one in the style)
+STYLES: dict[int, tuple[float, Callable[[np.ndarray, np.random.Generator], np.ndarray | None]]] = {
+    1: (FLAG_SHARE, flag_one),
+    7: (CROSS_SHARE, cross_seven),
+    8: (SMALL_TOP_SHARE, small_top_loop),
+}
+# the training recipe's ``augment`` -> the digits given their style: "continental" is
+# the ten-class model of 2026-12-01 03:59, kept so that its card still reads the same
+STYLE_SETS: dict[str, tuple[int, ...]] = {"continental": (1, 7), "styles": (1, 7, 8)}
+STYLE_WORDS = {1: "1s with a flag", 7: "crossed 7s", 8: "8s with a small top loop"}
+
+
+def styles(
+    images: np.ndarray, labels: np.ndarray, seed: int = 0, digits: tuple[int, ...] = (1, 7, 8)
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The training set plus flagged 1s (:func:`flag_one`) and crossed 7s (:func:`cross_seven`).
+    """The training set plus flagged 1s (:func:`flag_one`), crossed 7s
+    (:func:`cross_seven`) and 8s with a small top loop (:func:`small_top_loop`).
 
     Parameters
     ----------
@@ -257,15 +322,16 @@ def continental(
     labels : numpy.ndarray
         (n,) digits.
     seed : int
-        With the labels, decides which 1s and 7s get a stroke, and its length, angle
-        and place.
+        With the labels, decides which digits are drawn again, and how.
+    digits : tuple of int
+        The digits given their style (keys of ``STYLES``), in this order.
 
     Returns
     -------
     images, labels : numpy.ndarray
-        The input followed by the new digits: ``FLAG_SHARE`` of the 1s and
-        ``CROSS_SHARE`` of the 7s, drawn again with the stroke (but those without
-        ink, or a 7 without a stem where the bar goes).
+        The input followed by the new digits: the ``STYLES`` share of each digit,
+        drawn again in its style (but those without ink, or a 7 without a stem
+        where the bar goes).
 
     Raises
     ------
@@ -273,20 +339,21 @@ def continental(
         If ``images`` is not uint8.
     """
     if images.dtype != np.uint8:
-        raise TypeError(f"continental() takes uint8 images as MNIST's, not {images.dtype}")
+        raise TypeError(f"styles() takes uint8 images as MNIST's, not {images.dtype}")
     rng = np.random.default_rng([seed, 2])
-    made, digits = [], []
-    for digit, share, add in ((1, FLAG_SHARE, flag_one), (7, CROSS_SHARE, cross_seven)):
+    made, digits_made = [], []
+    for digit in digits:
+        share, add = STYLES[digit]
         found = np.flatnonzero(labels == digit)
         chosen = np.sort(rng.choice(found, round(share * len(found)), replace=False))
         for index in chosen:
             drawn = add(images[index], rng)
             if drawn is not None:
                 made.append(drawn)
-                digits.append(labels[index])
+                digits_made.append(labels[index])
     if not made:
         return images, labels
-    return np.concatenate([images, np.stack(made)]), np.concatenate([labels, np.array(digits)])
+    return np.concatenate([images, np.stack(made)]), np.concatenate([labels, np.array(digits_made)])
 
 
 def os_cpu_count() -> int:

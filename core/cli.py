@@ -235,8 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument(
         "--augment",
         choices=AUGMENTATIONS,
-        help="redraw: also train on redrawn digits; continental: also on 1s with a flag and "
-        "crossed 7s (as the shipped ten-class model)",
+        help="redraw: also train on redrawn digits; styles: also on 1s with a flag, crossed 7s "
+        "and 8s with a small top loop (as the shipped ten-class model); continental: the 1s "
+        "and 7s only",
     )
     trainer.add_argument(
         "--calibrate",

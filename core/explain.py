@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.augment import STYLE_SETS, STYLE_WORDS
 from core.model import DigitModel
 from core.preprocess import PreprocessOptions, preprocess
 from core.verdict import Verdict, judge, lost_loop, sure_probability
@@ -43,11 +44,9 @@ def model_summary(model: DigitModel, label: str | None = None) -> str:
     what = f"{names[0]} or {names[1]}" if model.is_binary else "any digit 0-9"
     seen = f", input {how}" if (how := transform_words(model.input_transform)) else ""
     score = f"; {accuracy:.1%} right on MNIST's test digits" if accuracy is not None else ""
-    learned = (
-        "; also learned 1s with a flag and crossed 7s"
-        if card.get("parameters", {}).get("augment") == "continental"
-        else ""
-    )
+    styles = STYLE_SETS.get(card.get("parameters", {}).get("augment"), ())
+    words = [STYLE_WORDS[digit] for digit in styles]
+    learned = f"; also learned {', '.join(words[:-1])} and {words[-1]}" if words else ""
     return f"`{label or model.name}`: reads {what}{seen}{score}{learned}."
 
 

@@ -1,0 +1,173 @@
+"""1s with a flag, crossed 7s, 8s with a small top loop: ways of writing MNIST's
+American writers seldom used.
+
+The shipped ten-class model also learns them (``augment="styles"``,
+:func:`core.augment.styles`); without them it read seven in ten flagged 1s as
+another digit, and an 8 whose top loop is a third of its height as a 0.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import augment
+from core.cli import classify_record
+from core.explain import model_summary
+from core.model import load_model
+from core.preprocess import count_loops, preprocess
+from core.train import TrainConfig, train
+from tests.strokes import DIGIT_STROKES, render_strokes
+
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "realdigits"
+# Published drawings of 1s with a flag that the model of 2026-12-01 01:43 read as 9, 7
+# and 4.
+FLAGGED_ONES = ["1_caecuse_2.jpg", "1_alexserodio_2.jpg", "1_mzecic_2.png"]
+# Published digits still misread, none of which may be shown sure as another digit:
+STILL_CLOSE = {
+    "1_wikunia_2.png": 1,  # a flagged 1 (photo) read as 4; now 1, unsure
+    "7_mhw32_4.jpg": 7,  # a 7 crossed high, a sure 9 at 88%; now an unsure 9
+    "8_maikkatko_9.png": 8,  # a round top on a wide flat loop, a sure 2 at 87%: two loops
+}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("ten-class")
+
+
+def published(name: str) -> Path:
+    """A file of ``realdigits``: skipped when it is missing, but failed in CI, which has it."""
+    path = REAL / name
+    if not path.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is not there")
+        pytest.skip(f"{path} is not there")
+    return path
+
+
+def test_styles_adds_ones_sevens_and_eights_deterministically(mnist_train):
+    images, labels = mnist_train.images[:3000], mnist_train.labels[:3000]
+    grown, grown_labels = augment.styles(images, labels, seed=0)
+    count = {digit: np.count_nonzero(labels == digit) for digit in (1, 7, 8)}
+    added = grown_labels[len(labels) :]
+    assert np.array_equal(grown[: len(images)], images)
+    assert np.count_nonzero(added == 1) == round(augment.FLAG_SHARE * count[1])
+    assert np.count_nonzero(added == 7) == round(augment.CROSS_SHARE * count[7])
+    # a few thick 8s whose loops the redrawing fills are left out
+    assert 0.9 * augment.SMALL_TOP_SHARE * count[8] <= np.count_nonzero(added == 8)
+    assert np.count_nonzero(added == 8) <= round(augment.SMALL_TOP_SHARE * count[8])
+    assert set(added.tolist()) == {1, 7, 8} and grown.dtype == np.uint8
+    again, again_labels = augment.styles(images, labels, seed=0)
+    assert np.array_equal(again, grown) and np.array_equal(again_labels, grown_labels)
+    other, _ = augment.styles(images, labels, seed=1)
+    assert not np.array_equal(other, grown)
+    # "continental", the model of 2026-12-01 03:59, is the same 1s and 7s, no 8s
+    old, old_labels = augment.styles(images, labels, 0, augment.STYLE_SETS["continental"])
+    assert np.array_equal(old, grown[: len(old)]) and 8 not in old_labels[len(labels) :]
+
+
+def test_digits_without_ink_or_stem_are_left_out():
+    blank = np.zeros((4, 28, 28), np.uint8)
+    assert augment.flag_one(blank[0], np.random.default_rng(0)) is None
+    assert augment.cross_seven(blank[0], np.random.default_rng(0)) is None
+    assert augment.small_top_loop(blank[0], np.random.default_rng(0)) is None
+    images, labels = augment.styles(blank, np.array([1, 7, 8, 8], np.uint8))
+    assert images is blank and labels.tolist() == [1, 7, 8, 8]
+    with pytest.raises(TypeError, match="uint8"):
+        augment.styles(blank.astype(np.float32), np.array([1, 7, 8, 8]))
+
+
+def test_training_with_styles_adds_the_digits_to_the_fit(mnist_train, mnist_test):
+    plain = train(TrainConfig(train_size=3_000, max_iter=50), mnist_train, mnist_test)
+    more = TrainConfig(train_size=3_000, max_iter=50, augment="styles")
+    model = train(more, mnist_train, mnist_test)
+    assert model.card["parameters"]["augment"] == "styles"
+    assert model.card["train_images"] > plain.card["train_images"] == 3_000
+    assert model.card["versions"]["pillow"]
+
+
+def test_a_flag_goes_up_left_of_the_one_and_a_bar_across_the_seven(mnist_train):
+    rng = np.random.default_rng(0)
+    one = mnist_train.images[np.flatnonzero(mnist_train.labels == 1)[0]]
+    flagged = augment.flag_one(one, rng)
+    new = (flagged > augment.INK) & ~(one > augment.INK)
+    rows, cols = np.nonzero(new)
+    ink_rows, ink_cols = np.nonzero(one > augment.INK)
+    assert rows.size > 5
+    assert rows.mean() < ink_rows.mean() and cols.mean() < ink_cols.mean()  # upper left
+    seven = mnist_train.images[np.flatnonzero(mnist_train.labels == 7)[0]]
+    crossed = augment.cross_seven(seven, rng)
+    rows, cols = np.nonzero((crossed > augment.INK) & ~(seven > augment.INK))
+    ink_rows = np.flatnonzero((seven > augment.INK).any(axis=1))
+    stem = np.flatnonzero(seven[int(np.median(rows))] > augment.INK).mean()
+    assert rows.size > 3 and np.ptp(rows) < 0.4 * np.ptp(ink_rows)  # a band across...
+    assert cols.min() < stem < cols.max()  # ... on both sides of the stem
+    assert np.array_equal(np.maximum(crossed, seven), crossed)  # ink is only added
+
+
+def _loop_centre(image: np.ndarray) -> float:
+    """The mean row of a 28x28 digit's loops (enclosed background), NaN without one."""
+    from scipy import ndimage as ndi
+
+    strokes = image > augment.INK
+    return float(np.nonzero(ndi.binary_fill_holes(strokes) & ~strokes)[0].mean())
+
+
+def test_an_eight_keeps_its_height_and_its_loops_move_down(mnist_train):
+    # The top loop shrinks (or closes, as the 8s read 0 had it) and the bottom one
+    # grows: the area the loops enclose lies lower (not always: an 8 whose top loop is
+    # open and its bottom one closed keeps them where they were).
+    eights = mnist_train.images[mnist_train.labels == 8][:60]
+    eights = [eight for eight in eights if count_loops(eight / 255, min_area=2) == 2]
+    rng = np.random.default_rng(0)
+    made = [(eight, augment.small_top_loop(eight, rng)) for eight in eights]
+    made = [(eight, new) for eight, new in made if new is not None]  # None: loops filled
+    assert len(made) >= 0.9 * len(eights) >= 25
+    lower = 0
+    for eight, new in made:
+        assert new.dtype == np.uint8
+        rows = np.flatnonzero((eight > augment.INK).any(axis=1))
+        new_rows = np.flatnonzero((new > augment.INK).any(axis=1))
+        assert abs(np.ptp(new_rows) - np.ptp(rows)) <= 2  # the same height
+        lower += _loop_centre(new) > _loop_centre(eight)
+    assert lower >= 0.9 * len(made)
+
+
+def test_the_shipped_ten_class_model_learned_the_styles(model):
+    assert model.card["parameters"]["augment"] == "styles"
+    summary = model_summary(model)  # the sidebar says so
+    assert "1s with a flag, crossed 7s and 8s with a small top loop" in summary
+    assert "flag" not in model_summary(load_model("binary-3-7"))  # the pairs did not
+
+
+@pytest.mark.parametrize("name", FLAGGED_ONES)
+def test_published_ones_with_a_flag_read_as_one(model, name):
+    record = classify_record(model, str(published(name)))
+    assert record["label"] == 1, record
+
+
+@pytest.mark.parametrize("name", sorted(STILL_CLOSE))
+def test_published_digits_still_misread_are_never_shown_sure_as_another_digit(model, name):
+    record = classify_record(model, str(published(name)))
+    assert record["label"] == STILL_CLOSE[name] or not record["sure"], record
+
+
+@pytest.mark.parametrize("variant", [1, 2])  # flagged, flagged with a base
+@pytest.mark.parametrize("pen", [8, 18, 30])
+def test_a_one_with_a_flag_drawn_on_the_canvas_reads_as_one(model, variant, pen):
+    result = preprocess(render_strokes(DIGIT_STROKES[1][variant], pen=pen))
+    assert int(model.predict(result.pixels[None])[0]) == 1
+
+
+@pytest.mark.parametrize("pen", [4, 10, 18])
+def test_the_thin_eight_of_kind_f_reads_as_eight(model, pen):
+    # Kind F's 8, a small loop on a larger one, on the canvas: the model of 2026-12-01
+    # 03:59 read it as 0 (71-78%), every one; it is now an 8, though not a sure one.
+    from tests.kinds import SMALL_LOOPS
+
+    record = classify_record(model, render_strokes(SMALL_LOOPS[8][0], pen=pen))
+    assert record["label"] == 8, record
