@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from core.augment import STYLE_SETS, styles
+from core.augment import learned_styles, styles
 from core.data import Split
 from core.errors import TrainingError
 from core.jobs import Cancelled, checkpoint
@@ -131,8 +131,9 @@ def mnist_sample(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A random MNIST sample for the base model's task, as the model sees it.
 
-    When the base model also learned other writing styles (flagged 1s, crossed 7s:
-    its card's ``augment`` is a key of :data:`core.augment.STYLE_SETS`), the sample
+    When the base model also learned other writing styles (flagged 1s, crossed 7s,
+    8s with a small top loop: its card's ``augment`` is a key of
+    :data:`core.augment.STYLE_SETS`), the sample
     has them too, made from its own digits, so that adapting does not wear that away.
 
     Returns
@@ -142,8 +143,8 @@ def mnist_sample(
     """
     chosen = np.sort(np.random.default_rng(seed).permutation(len(split.labels))[:size])
     images, labels = split.images[chosen], split.labels[chosen]
-    if (learned := base.card.get("parameters", {}).get("augment")) in STYLE_SETS:
-        images, labels = styles(images, labels, seed, STYLE_SETS[learned])
+    if (learned := learned_styles(base.card)) is not None:
+        images, labels = styles(images, labels, seed, learned)
     images, targets = task_data(task_config(base), images, labels)
     seen = TRANSFORMS[base.input_transform](images)
     return seen.reshape(len(seen), -1), targets

@@ -309,6 +309,13 @@ STYLE_SETS: dict[str, tuple[int, ...]] = {"continental": (1, 7), "styles": (1, 7
 STYLE_WORDS = {1: "1s with a flag", 7: "crossed 7s", 8: "8s with a small top loop"}
 
 
+def learned_styles(card: dict) -> tuple[int, ...] | None:
+    """The digits a model card's recipe gave their style (``STYLE_SETS``), or None."""
+    parameters = card.get("parameters")
+    augment_name = parameters.get("augment") if isinstance(parameters, dict) else None
+    return STYLE_SETS.get(augment_name) if isinstance(augment_name, str) else None
+
+
 def styles(
     images: np.ndarray, labels: np.ndarray, seed: int = 0, digits: tuple[int, ...] = (1, 7, 8)
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.augment import STYLE_SETS, STYLE_WORDS
+from core.augment import STYLE_WORDS, learned_styles
 from core.model import DigitModel
 from core.preprocess import PreprocessOptions, preprocess
 from core.verdict import Verdict, judge, lost_loop, sure_probability
@@ -44,8 +44,7 @@ def model_summary(model: DigitModel, label: str | None = None) -> str:
     what = f"{names[0]} or {names[1]}" if model.is_binary else "any digit 0-9"
     seen = f", input {how}" if (how := transform_words(model.input_transform)) else ""
     score = f"; {accuracy:.1%} right on MNIST's test digits" if accuracy is not None else ""
-    styles = STYLE_SETS.get(card.get("parameters", {}).get("augment"), ())
-    words = [STYLE_WORDS[digit] for digit in styles]
+    words = [STYLE_WORDS[digit] for digit in learned_styles(card) or ()]
     learned = f"; also learned {', '.join(words[:-1])} and {words[-1]}" if words else ""
     return f"`{label or model.name}`: reads {what}{seen}{score}{learned}."
 

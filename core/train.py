@@ -435,10 +435,12 @@ def calibrate(
     temperature = float(np.exp(log_t))
     probs = probabilities(logits, model.is_binary, temperature)
     top, right = probs.max(axis=1), probs.argmax(axis=1) == truth
-    answers = [str(name) for name in model.classes_[probs.argmax(axis=1)]]
+    names = [str(name) for name in model.classes_]
+    answers = [names[column] for column in probs.argmax(axis=1)]
     # the rules that make a reading unsure whatever its probability (core.verdict.judge)
     plausible = (ratio[read] <= MAX_STROKE_RATIO) & ~np.array(
-        [two_loops(n, answer) for n, answer in zip(loops[read], answers, strict=True)], bool
+        [two_loops(n, answer, names) for n, answer in zip(loops[read], answers, strict=True)],
+        bool,
     )
     seen = model.transform(pixels[read])
     lost = np.array([lost_loop(n, image) for n, image in zip(loops[read], seen, strict=True)])

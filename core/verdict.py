@@ -18,9 +18,9 @@ when everything that is known to go with wrong answers is absent:
    blurred) and the probability is under the model's ``lost_loop_probability``,
    a higher bar from the same calibration: such readings are wrong more often
    than their probability says;
-4. the drawing has two loops or more and the answer is not 8 (:func:`two_loops`):
-   only an 8 has two, and a linear model reads an 8 with a small top loop as a 0
-   (or one with a flat bottom loop as a 2) at 99% if it likes.
+4. the drawing has two loops or more and the answer cannot be an 8
+   (:func:`two_loops`): only an 8 has two, and a linear model reads an 8 with a
+   small top loop as a 0 (or one with a flat bottom loop as a 2) at 99% if it likes.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ MAX_STROKE_RATIO = 0.3
 DEFAULT_SURE_PROBABILITY = 0.6  # models without a calibration: the app's earlier rule
 CLOSE_SHARE = 0.4  # a runner-up with this share of the best probability is close
 UNLIKE_PROBABILITY = 0.5  # under this, with no close runner-up, no class fits the input
+DIGITS = frozenset("0123456789")  # class names that are one digit (not "not 3", "-1")
 
 TOO_SMALL = "too small for the pen: draw the digit bigger, or with a thinner pen"
 UNLIKE = "unlike the digits it learned from"
@@ -99,17 +100,22 @@ def lost_loop(loops: int, model_input: np.ndarray) -> bool:
     return count_loops(np.asarray(model_input).reshape(28, 28)) < loops
 
 
-def two_loops(loops: int, answer: str) -> bool:
-    """Whether the drawing has two loops or more and yet the answer is not 8.
+def two_loops(loops: int, answer: str, names: Sequence[str]) -> bool:
+    """Whether the drawing has two loops or more and yet the answer cannot be an 8.
 
     Parameters
     ----------
     loops : int
         :attr:`core.preprocess.Preprocessed.loops`.
     answer : str
-        The best class's name ("8", "not 8", "-1" for the rest).
+        The best class's name: a digit, or the rest of a one-vs-rest model ("not 3",
+        or "-1" on the command line), which holds the 8s unless 8 is the model's digit.
+    names : sequence of str
+        Every class's name.
     """
-    return loops >= 2 and answer != "8"
+    if loops < 2 or answer == "8":
+        return False
+    return answer in DIGITS or "8" in names
 
 
 def judge(
@@ -162,7 +168,7 @@ def judge(
             why = f"{top:.0%} is under the {threshold:.0%} this model needs to be sure"
     elif loop_lost and loop_threshold is not None and top < loop_threshold:
         why = LOST_LOOP
-    elif two_loops(loops, names[best]):
+    elif two_loops(loops, names[best], names):
         why = TWO_LOOPS
     return Verdict(
         best=best,

@@ -555,16 +555,37 @@ def test_two_loops_read_as_anything_but_eight_are_not_sure():
     eight[8], eight[9] = eight[9], eight[8]
     assert names[judge(names, eight, 0.1, 0.8, loops=3).best] == "8"
     assert judge(names, eight, 0.1, 0.8, loops=3).sure
-    # a pair without 8, or the rest of a one-vs-rest model, has no two-loop digit either
+    # a pair without 8, or the rest of 8-vs-rest, has no two-loop digit either...
     assert judge(["3", "7"], np.array([0.99, 0.01]), loops=2).why == TWO_LOOPS
     assert judge(["8", "not 8"], np.array([0.01, 0.99]), loops=2).why == TWO_LOOPS
+    assert judge(["8", "-1"], np.array([0.01, 0.99]), loops=2).why == TWO_LOOPS
+    # ... but the rest of 3-vs-rest holds the 8s (named "-1" by classify --json)
+    assert judge(["3", "not 3"], np.array([0.01, 0.99]), loops=2).sure
+    assert judge(["3", "-1"], np.array([0.01, 0.99]), loops=2).sure
 
 
-# (the top loop's radius, of the canvas; the pen, px). Not (0.07, 20): a 20 px pen
-# leaves that loop a 20 px hole, under LOOP_AREA once thickened, so no loop is counted.
+# (the top loop's radius, of the canvas; the pen, px)
 @pytest.mark.parametrize(
     ("top", "pen"),
-    [(0.07, 6), (0.07, 12), (0.1, 6), (0.1, 12), (0.1, 20), (0.13, 6), (0.13, 12), (0.13, 20)],
+    [
+        pytest.param(
+            0.07,
+            20,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known: a 20 px pen leaves the top loop a 20 px hole, under LOOP_AREA "
+                "once thickened, so no second loop is counted and it reads 0, sure",
+            ),
+        ),
+        (0.07, 6),
+        (0.07, 12),
+        (0.1, 6),
+        (0.1, 12),
+        (0.1, 20),
+        (0.13, 6),
+        (0.13, 12),
+        (0.13, 20),
+    ],
 )
 def test_an_eight_of_a_tiny_loop_on_a_round_one_is_never_shown_sure_as_another_digit(top, pen):
     """Two rings, the top one small and the bottom one as wide as a 0: the model of
