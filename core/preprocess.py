@@ -156,8 +156,9 @@ class Preprocessed:
     ``stroke_ratio`` is the input's stroke width over the digit's longest side,
     before the strokes were brought to MNIST's (0 when blank): MNIST's median is
     0.14, and a digit drawn small with a wide pen, its loops filled in, is far above.
-    ``loops`` counts the loops of the redrawn strokes (:func:`count_loops`, holes of
-    ``LOOP_AREA`` or more), before they were scaled down to MNIST's size.
+    ``loops`` counts the loops of the drawn or of the redrawn strokes, whichever has
+    more (:func:`count_loops`, holes of ``LOOP_AREA`` or more), before they were
+    scaled down to MNIST's size.
     """
 
     pixels: np.ndarray
@@ -1258,7 +1259,7 @@ class MnistFormat(NamedTuple):
 
     stages: tuple[Stage, ...]
     stroke_ratio: float  # stroke width / longest side, before normalising (see Preprocessed)
-    loops: int  # loops of the redrawn strokes (see Preprocessed)
+    loops: int  # loops of the drawn or redrawn strokes (see Preprocessed)
 
 
 def to_mnist(cropped: np.ndarray) -> MnistFormat | None:
@@ -1295,7 +1296,9 @@ def to_mnist(cropped: np.ndarray) -> MnistFormat | None:
         Stage(f"scaled {BOX}px", digit),
         Stage(f"centred {SIZE}x{SIZE}", centre_by_mass(digit)),
     )
-    return MnistFormat(stages, width / max(work.shape), count_loops(strokes, min_area=LOOP_AREA))
+    # a small loop a wide pen left small is drawn, even when thickening closes it
+    loops = max(count_loops(strokes, min_area=LOOP_AREA), count_loops(shape[0], min_area=LOOP_AREA))
+    return MnistFormat(stages, width / max(work.shape), loops)
 
 
 def count_loops(image: np.ndarray, level: float = LOOP_LEVEL, min_area: int = 1) -> int:

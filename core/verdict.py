@@ -88,7 +88,7 @@ def sure_probability(card: dict, key: str = "sure_probability") -> float | None:
 
 
 def lost_loop(loops: int, model_input: np.ndarray) -> bool:
-    """Whether the model's input shows fewer loops than the redrawn strokes had.
+    """Whether the model's input shows fewer loops than the drawn or redrawn strokes had.
 
     Parameters
     ----------
