@@ -87,6 +87,8 @@ RULES_SIDE = 60  # rules are looked for at half size on images at least twice th
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
+SINGLE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
+SINGLE_RULE_CONTACT = 0.1  # and touches it along at most this share of its length
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -803,7 +805,7 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     ]
     if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:
         return lines
-    sides = []
+    sides, single = [], []
     for axis in (1, 0):  # horizontal rows, then vertical columns
         # rows within LINE_SLACK of each other count as one: a slightly tilted rule
         grown = ndi.maximum_filter1d(mask, LINE_SLACK, axis=1 - axis)
@@ -818,10 +820,39 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         if len(rules) >= 2:
             lines |= np.isin(labels, rules)
+        elif rules:
+            single.append((labels == rules[0], dict(thin)[rules[0]][axis], axis))
         if len(thin) >= 2:
             across = [(b[1 - axis].start + b[1 - axis].stop) / 2 for _, b in thin]
             first, last = thin[int(np.argmin(across))], thin[int(np.argmax(across))]
             sides.append((labels, (first[0], last[0]), (first[1], last[1])))
+    # A lone rule (one line of ruled paper) touching the digit: it crosses the whole
+    # image, runs past all the other ink at both ends, as a stray line does (a 7's
+    # bar or a 2's base ends where the digit does), and that ink, no speck, keeps off
+    # the image's sides across the rule (a 4 filling a tight crop reaches them).
+    rest = mask & ~lines
+    for run, _, _ in single:
+        rest &= ~run
+    for run, span, axis in single:
+        if rest.sum() < SINGLE_RULE_INK * run.sum():
+            continue
+        if span.start > LINE_SLACK or span.stop < mask.shape[axis] - LINE_SLACK:
+            continue
+        along = np.flatnonzero(rest.any(axis=1 - axis))
+        across = np.flatnonzero(rest.any(axis=axis))
+        margin = LINE_MARGIN * (span.stop - span.start)
+        # where a stroke runs along the rule (a 9's stem on a grid line), the rule
+        # cannot be taken away without the stroke
+        touching = ndi.binary_dilation(rest, iterations=LINE_SLACK) & run
+        contact = np.count_nonzero(touching.any(axis=1 - axis))
+        if (
+            span.start < along[0] - margin
+            and span.stop > along[-1] + 1 + margin
+            and across[0] > 0
+            and across[-1] < mask.shape[1 - axis] - 1
+            and contact <= SINGLE_RULE_CONTACT * (span.stop - span.start)
+        ):
+            lines |= run
     if (
         len(sides) == 2
         and _closed_box(sides[0][2], sides[1][2], mask.shape)

@@ -492,3 +492,51 @@ def test_a_photo_flat_once_reduced_keeps_a_flat_background_and_its_wide_strokes(
     ring = np.zeros(read.ink.shape, bool)
     ring[36:164, 36:164], ring[64:136, 64:136] = True, False  # the ring, at a third of the size
     assert read.ink[ring].mean() > 0.9
+
+
+# ---------------------------------------------------------------- a lone rule touching the digit
+
+
+def _digit_mask(digit: int, size: int = 200, scale: float = 0.5) -> np.ndarray:
+    """A digit's ink mask in the middle of a size x size image, a scale of it high."""
+    return render_strokes(DIGIT_STROKES[digit][0], size=size, pen=6, scale=scale, mode="L") > 127
+
+
+def test_a_lone_rule_under_a_digit_goes_and_the_digit_stays():
+    # one line of ruled paper across the photo, the 9's stem standing on it (kind E:
+    # read as a 9 on a bar, 4, before)
+    mask = _digit_mask(9)
+    bottom = np.flatnonzero(mask.any(axis=1))[-1]
+    mask[bottom + 1 : bottom + 4, :] = True
+    found = pp.rule_lines(mask)
+    assert found[bottom + 2].all()  # the rule...
+    assert not found[: bottom - 2].any()  # ... and nothing of the digit above it
+    beside = _digit_mask(1)  # a grid line down the side of a 1, touching its base
+    cols = np.flatnonzero(beside.any(axis=0))
+    rows = np.flatnonzero(beside.any(axis=1))
+    beside[rows[-1] - 2 : rows[-1] + 1, cols[0] - 20 : cols[0]] = True  # the base reaches it
+    beside[:, cols[0] - 23 : cols[0] - 20] = True
+    assert pp.rule_lines(beside)[:, cols[0] - 22].all()
+
+
+def test_a_digit_stroke_is_no_lone_rule():
+    # An open 4 filling a tight crop: its stem spans the crop and runs past the rest
+    # at both ends, but the rest reaches the crop's other side.
+    four = np.zeros((120, 90), bool)
+    four[:, 60:64] = True  # the stem, top to bottom
+    for row in range(15, 72):  # the slanted stroke, from under the stem's top...
+        col = round(45 - 45 * (row - 15) / 57)
+        four[row, max(0, col - 2) : col + 2] = True
+    four[70:74, :64] = True  # ... to the bar, from the crop's side to the stem
+    assert not pp.rule_lines(four).any()
+    four_in_a_photo = np.pad(four, 20)  # the same 4 in a photo: its stem is no rule either
+    assert not pp.rule_lines(four_in_a_photo).any()
+    # A grid line along a 9's stem: taking it away would take the stem.
+    nine = _digit_mask(9)
+    stem = int(np.argmax(nine[: int(0.8 * nine.shape[0])].sum(axis=0)))
+    nine[:, stem - 1 : stem + 2] = True
+    assert not pp.rule_lines(nine)[:, stem].all()
+    # A plain 1 with a speck: the speck is no digit beside a rule.
+    one = _digit_mask(1, scale=1.0)
+    one[100:102, 20:22] = True
+    assert not pp.rule_lines(one).any()
