@@ -88,7 +88,7 @@ LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
 SINGLE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
-SINGLE_RULE_CONTACT = 0.1  # and touches it along at most this share of its length
+SINGLE_RULE_CONTACT = 0.25  # and touches it along at most this share of its length
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -841,9 +841,9 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
         along = np.flatnonzero(rest.any(axis=1 - axis))
         across = np.flatnonzero(rest.any(axis=axis))
         margin = LINE_MARGIN * (span.stop - span.start)
-        # where a stroke runs along the rule (a 9's stem on a grid line), the rule
-        # cannot be taken away without the stroke
-        touching = ndi.binary_dilation(rest, iterations=LINE_SLACK) & run
+        # a stroke touching the rule along a quarter of it may be the rule itself (a
+        # 9's stem drawn on a grid line): the rule cannot go without it
+        touching = ndi.binary_dilation(rest) & run
         contact = np.count_nonzero(touching.any(axis=1 - axis))
         if (
             span.start < along[0] - margin
@@ -852,7 +852,7 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
             and across[-1] < mask.shape[1 - axis] - 1
             and contact <= SINGLE_RULE_CONTACT * (span.stop - span.start)
         ):
-            lines |= run
+            lines |= _bare(run, mask, axis)
     if (
         len(sides) == 2
         and _closed_box(sides[0][2], sides[1][2], mask.shape)
@@ -861,6 +861,25 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
         for labels, chosen, _ in sides:
             lines |= np.isin(labels, chosen)
     return lines if (mask & ~lines).any() else np.zeros_like(mask)
+
+
+def _bare(run: np.ndarray, mask: np.ndarray, axis: int) -> np.ndarray:
+    """The pixels of a rule (``run``, along ``axis``) where no stroke touches or crosses
+    it: there the ink across the rule is no thicker than the rule itself.
+
+    Where a stroke crosses, sits on or runs along the rule, the ink across it is
+    thicker and is kept, so taking the rule away leaves the digit whole (a 5's bowl
+    resting on a ruled line, a 9's stem beside a grid line).
+    """
+    across = np.zeros((3, 3), bool)
+    if axis == 1:
+        across[:, 1] = True  # a horizontal rule: runs of ink down the columns
+    else:
+        across[1, :] = True
+    segments, _ = ndi.label(mask, structure=across)
+    length = np.bincount(segments.ravel())
+    thickness = np.median(length[segments[run]])
+    return run & (length[segments] <= thickness + LINE_SLACK)
 
 
 def _length(box: tuple[slice, slice], axis: int) -> int:

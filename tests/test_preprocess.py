@@ -507,16 +507,20 @@ def test_a_lone_rule_under_a_digit_goes_and_the_digit_stays():
     # read as a 9 on a bar, 4, before)
     mask = _digit_mask(9)
     bottom = np.flatnonzero(mask.any(axis=1))[-1]
+    foot = np.flatnonzero(mask[bottom])  # where the stem stands on the rule
     mask[bottom + 1 : bottom + 4, :] = True
     found = pp.rule_lines(mask)
-    assert found[bottom + 2].all()  # the rule...
-    assert not found[: bottom - 2].any()  # ... and nothing of the digit above it
+    assert found[bottom + 2].sum() >= 0.9 * mask.shape[1]  # the rule...
+    assert not found[: bottom - 2].any()  # ... and nothing of the digit above it...
+    assert not found[bottom + 2, foot].any()  # ... nor the rule under its stem's foot
     beside = _digit_mask(1)  # a grid line down the side of a 1, touching its base
     cols = np.flatnonzero(beside.any(axis=0))
     rows = np.flatnonzero(beside.any(axis=1))
     beside[rows[-1] - 2 : rows[-1] + 1, cols[0] - 20 : cols[0]] = True  # the base reaches it
     beside[:, cols[0] - 23 : cols[0] - 20] = True
-    assert pp.rule_lines(beside)[:, cols[0] - 22].all()
+    line = pp.rule_lines(beside)[:, cols[0] - 22]
+    assert line.sum() >= 0.9 * beside.shape[0]  # all but where the base meets it
+    assert not line[rows[-1] - 2 : rows[-1] + 1].any()
 
 
 def test_a_digit_stroke_is_no_lone_rule():
