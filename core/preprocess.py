@@ -87,9 +87,6 @@ RULES_SIDE = 60  # rules are looked for at half size on images at least twice th
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
-SINGLE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
-SINGLE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
-SINGLE_RULE_MARGIN = 0.15  # and it runs past the rest by this share of its length at both ends
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -544,11 +541,10 @@ def _pixels_below(cumulative: np.ndarray, value: float) -> int:
     return int(cumulative[min(int(value * (bins - 1)), bins - 1)])
 
 
-def ink_components(ink: np.ndarray, lone_rules: bool = True) -> np.ndarray:
+def ink_components(ink: np.ndarray) -> np.ndarray:
     """Mask of the digit's ink: specks, frames and edge bands dropped, its parts kept.
 
-    Rules across the image go first (:func:`rule_lines`: ruled or squared paper, a
-    lone line of it when ``lone_rules``,
+    Rules across the image go first (:func:`rule_lines`: ruled or squared paper,
     a form's box). Then, of the
     8-connected components of the ink:
 
@@ -565,7 +561,7 @@ def ink_components(ink: np.ndarray, lone_rules: bool = True) -> np.ndarray:
     - a frame touching the digit is peeled off (:func:`peel_frame`).
     """
     mask = ink > 0
-    mask &= ~rule_lines(mask, lone_rules)
+    mask &= ~rule_lines(mask)
     mask &= ~edge_strips(mask)
     labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
@@ -781,23 +777,19 @@ def _surrounds(own: np.ndarray, centre: tuple[int, int]) -> bool:
     return hits >= 7
 
 
-def rule_lines(mask: np.ndarray, lone: bool = True) -> np.ndarray:
+def rule_lines(mask: np.ndarray) -> np.ndarray:
     """Pixels of rules (ruled or squared paper) and of a box drawn around the digit.
 
     A rule is a run of ink, horizontal or vertical (within about 2 degrees), over
     ``LINE_FRACTION`` of the image across, with at least one more such run parallel
     to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
-    comes alone. With ``lone`` (a picture of paper, not a drawing on a transparent
-    canvas), a single rule goes too when it runs off the image at both ends, well
-    past the rest of the ink, which keeps off the image's sides across it; only its
-    bare pixels go (:func:`_bare`). A box is four runs over ``BOX_FRACTION`` of the
-    image, the outermost of each direction, meeting at their ends: it is removed
-    even where the digit touches it. Nothing is removed when nothing else would be
-    left.
+    comes alone. A box is four runs over ``BOX_FRACTION`` of the image, the
+    outermost of each direction, meeting at their ends: it is removed even where
+    the digit touches it. Nothing is removed when nothing else would be left.
     """
     if min(mask.shape) >= 2 * RULES_SIDE:  # looked for at half size: a quarter of the cost
         pooled = _pool(mask, 2, np.logical_or)
-        found = np.repeat(np.repeat(rule_lines(pooled, lone), 2, axis=0), 2, axis=1)
+        found = np.repeat(np.repeat(rule_lines(pooled), 2, axis=0), 2, axis=1)
         lines = np.zeros_like(mask)
         lines[: found.shape[0], : found.shape[1]] = found
         lines &= mask
@@ -811,7 +803,7 @@ def rule_lines(mask: np.ndarray, lone: bool = True) -> np.ndarray:
     ]
     if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:
         return lines
-    sides, single = [], []
+    sides = []
     for axis in (1, 0):  # horizontal rows, then vertical columns
         # rows within LINE_SLACK of each other count as one: a slightly tilted rule
         grown = ndi.maximum_filter1d(mask, LINE_SLACK, axis=1 - axis)
@@ -826,29 +818,10 @@ def rule_lines(mask: np.ndarray, lone: bool = True) -> np.ndarray:
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         if len(rules) >= 2:
             lines |= np.isin(labels, rules)
-        elif rules and lone:
-            single.append((labels == rules[0], dict(thin)[rules[0]][axis], axis))
         if len(thin) >= 2:
             across = [(b[1 - axis].start + b[1 - axis].stop) / 2 for _, b in thin]
             first, last = thin[int(np.argmin(across))], thin[int(np.argmax(across))]
             sides.append((labels, (first[0], last[0]), (first[1], last[1])))
-    # A lone rule (one line of ruled paper) touching the digit: it runs off the image
-    # at both ends, well past all the other ink (a 7's bar, a 2's base or a 4's stem
-    # ends near where the rest of the digit does), and that ink, no speck, keeps off
-    # the image's sides across the rule (a 4 filling a tight crop reaches them). One
-    # per direction may go (a grid's corner); one that does not is the digit's ink,
-    # and the other is judged again with it.
-    while single:
-        kept = [
-            (run, axis)
-            for run, span, axis in single
-            if _lone_rule(run, span, axis, mask & ~lines & ~_union(single), mask.shape)
-        ]
-        if len(kept) == len(single):
-            break
-        single = [entry for entry in single if any(entry[0] is run for run, _ in kept)]
-    for run, axis in (entry[::2] for entry in single):
-        lines |= _bare(run, mask, axis)
     if (
         len(sides) == 2
         and _closed_box(sides[0][2], sides[1][2], mask.shape)
@@ -857,53 +830,6 @@ def rule_lines(mask: np.ndarray, lone: bool = True) -> np.ndarray:
         for labels, chosen, _ in sides:
             lines |= np.isin(labels, chosen)
     return lines if (mask & ~lines).any() else np.zeros_like(mask)
-
-
-def _union(single: list) -> np.ndarray:
-    """The pixels of all the lone-rule candidates ``(run, span, axis)``."""
-    return np.logical_or.reduce([run for run, _, _ in single])
-
-
-def _lone_rule(
-    run: np.ndarray, span: slice, axis: int, rest: np.ndarray, shape: tuple[int, int]
-) -> bool:
-    """Whether a single straight run is a rule of the paper and not a digit's stroke
-    (see :func:`rule_lines`); ``rest`` is the ink that is neither."""
-    length = span.stop - span.start
-    if rest.sum() < SINGLE_RULE_INK * run.sum() or span.start > 0 or span.stop < shape[axis]:
-        return False
-    along = np.flatnonzero(rest.any(axis=1 - axis))
-    across = np.flatnonzero(rest.any(axis=axis))
-    margin = SINGLE_RULE_MARGIN * length
-    # a stroke touching the rule along a quarter of it may be the rule itself (a 9's
-    # stem drawn on a grid line): the rule cannot go without it
-    contact = np.count_nonzero((ndi.binary_dilation(rest) & run).any(axis=1 - axis))
-    return (
-        span.start < along[0] - margin
-        and span.stop > along[-1] + 1 + margin
-        and across[0] > 0
-        and across[-1] < shape[1 - axis] - 1
-        and contact <= SINGLE_RULE_CONTACT * length
-    )
-
-
-def _bare(run: np.ndarray, mask: np.ndarray, axis: int) -> np.ndarray:
-    """The pixels of a rule (``run``, along ``axis``) where no stroke touches or crosses
-    it: there the ink across the rule is no thicker than the rule itself.
-
-    Where a stroke crosses, sits on or runs along the rule, the ink across it is
-    thicker and is kept, so taking the rule away leaves the digit whole (a 5's bowl
-    resting on a ruled line, a 9's stem beside a grid line).
-    """
-    across = np.zeros((3, 3), bool)
-    if axis == 1:
-        across[:, 1] = True  # a horizontal rule: runs of ink down the columns
-    else:
-        across[1, :] = True
-    segments, _ = ndi.label(mask, structure=across)
-    length = np.bincount(segments.ravel())
-    thickness = np.median(length[segments[run]])
-    return run & (length[segments] <= thickness + LINE_SLACK)
 
 
 def _length(box: tuple[slice, slice], axis: int) -> int:
@@ -1202,10 +1128,7 @@ def preprocess(image: object, options: PreprocessOptions | None = None) -> Prepr
 
 
 def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
-    gray, alpha = to_grayscale(load(image, options.crop))
-    # a drawing on a transparent canvas has no paper, so no ruled line of its own
-    on_paper = alpha is None or float(alpha.min()) >= 1
-    full = enlarge_small(composite_alpha(gray, alpha))
+    full = enlarge_small(composite_alpha(*to_grayscale(load(image, options.crop))))
     read = read_ink(full, options)
     if read.blank and read.size:
         # A hairline in a large photo may have faded in the decoding at reduced scale:
@@ -1219,7 +1142,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         dark = read_ink(full, options, light=False)
         if not dark.blank:
             read = dark
-    keep = None if read.blank else ink_components(read.ink, on_paper)
+    keep = None if read.blank else ink_components(read.ink)
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk
         tight = paper_surface(read.gray, read.light, read.ink > 0)
@@ -1228,7 +1151,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         )
         if not blank and _grows_strokes(read.ink > 0, ink > 0):
             read = read._replace(background=tight, ink=ink)
-            keep = ink_components(ink, on_paper)
+            keep = ink_components(ink)
     stages = [
         Stage("input", read.gray),
         Stage("background", read.background if read.light else 1 - read.background),
@@ -1236,7 +1159,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     ]
     if keep is None:
         return _blank(stages)
-    closer = closer_look(full, read, keep, options, on_paper)
+    closer = closer_look(full, read, keep, options)
     if closer is not None:
         read, keep = closer
         stages.append(Stage("closer look", read.ink))
@@ -1294,11 +1217,7 @@ def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = 
 
 
 def closer_look(
-    full: np.ndarray,
-    read: InkReading,
-    keep: np.ndarray,
-    options: PreprocessOptions,
-    on_paper: bool = True,
+    full: np.ndarray, read: InkReading, keep: np.ndarray, options: PreprocessOptions
 ) -> tuple[InkReading, np.ndarray] | None:
     """The digit read again from the full-size image, when it is small in a large photo.
 
@@ -1331,7 +1250,7 @@ def closer_look(
     closer = read_ink(region, options, read.light)
     if closer.blank:
         return None
-    closer_keep = ink_components(closer.ink, on_paper)
+    closer_keep = ink_components(closer.ink)
     return (closer, closer_keep) if closer_keep.any() else None
 
 
