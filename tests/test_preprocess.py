@@ -506,7 +506,7 @@ EDGE_TO_EDGE = {
 
 @pytest.mark.parametrize("digit", sorted(EDGE_TO_EDGE))
 def test_a_stroke_across_the_canvas_is_no_rule(digit):
-    canvas = render_strokes(EDGE_TO_EDGE[digit], pen=18)  # transparent RGBA, as the app's
+    canvas = render_strokes(EDGE_TO_EDGE[digit], pen=18)  # as the canvas component hands it back
     result = preprocess(canvas)
     ink = render_strokes(EDGE_TO_EDGE[digit], pen=18, mode="L") > 127
     assert not pp.rule_lines(ink).any()
