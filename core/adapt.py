@@ -133,8 +133,8 @@ def mnist_sample(
 
     When the base model also learned other writing styles (flagged 1s, crossed 7s,
     8s with a small top loop: its card's ``augment`` is a key of
-    :data:`core.augment.STYLE_SETS`), the sample
-    has them too, made from its own digits, so that adapting does not wear that away.
+    :data:`core.augment.STYLE_SETS`), the sample has them too, made from its own
+    digits, so that adapting does not wear that away.
 
     Returns
     -------

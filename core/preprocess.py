@@ -1296,7 +1296,7 @@ def to_mnist(cropped: np.ndarray) -> MnistFormat | None:
         Stage(f"scaled {BOX}px", digit),
         Stage(f"centred {SIZE}x{SIZE}", centre_by_mass(digit)),
     )
-    # a small loop a wide pen left small is drawn, even when thickening closes it
+    # a loop a wide pen left small was drawn, even when the thickening closed it
     loops = max(count_loops(strokes, min_area=LOOP_AREA), count_loops(shape[0], min_area=LOOP_AREA))
     return MnistFormat(stages, width / max(work.shape), loops)
 
