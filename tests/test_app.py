@@ -179,6 +179,26 @@ def test_result_view_with_the_ten_class_model():
     assert f"model input ({transform_words(MODEL.input_transform)})" in stages.proto.body
 
 
+def test_the_paint_pause_runs_only_when_the_chart_changes(monkeypatch):
+    # The pause before the probability chart lets the browser paint the Prediction
+    # first; a rerun that leaves the chart as it was (a moved slider) renders nothing.
+    import types
+
+    from ui import views
+
+    pauses = []
+    monkeypatch.setattr(views, "time", types.SimpleNamespace(sleep=pauses.append))
+    at = AppTest.from_function(
+        _result, args=(canvas_png(7), "ten-class"), default_timeout=TIMEOUT
+    ).run()
+    assert not at.exception and pauses == [views.PAINT_PAUSE]
+    at.run()  # the same drawing again
+    assert not at.exception and metric_value(at) == "7" and pauses == [views.PAINT_PAUSE]
+    at.session_state[views.CHART_SHOWN] = None  # as after another drawing
+    at.run()
+    assert pauses == [views.PAINT_PAUSE] * 2
+
+
 def _gap_shown(at: AppTest) -> tuple[str, str, float]:
     """The contrast view's pair and the logit gap it prints."""
     (line,) = [m.value for m in at.markdown if "logit gap of" in m.value]

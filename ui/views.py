@@ -137,6 +137,7 @@ HINT_DRAW = "Draw a digit in the black box: the prediction appears after every s
 WARM_UP = "warm-up"  # key of the hidden container of warm_up_elements (CSS class st-key-warm-up)
 WARM_UP_READY = "warm_up_ready"  # session state: the page has settled, the warm-up may load
 RESULT_SHOWN = "result_shown"  # session state: a Prediction was shown (its page's code is loaded)
+CHART_SHOWN = "chart_shown"  # session state: (model, probabilities) the chart last showed
 # A tiny figure with the two kinds of trace the result shows: bars and a heatmap.
 WARM_UP_FIGURE = {
     "data": [
@@ -232,9 +233,13 @@ def show_prediction(analysis: Analysis) -> None:
         st.caption(
             f"This model only knows {a} and {b}: whatever you show it, it answers one of the two."
         )
-    # The browser paints the metric in the same frame as the chart's first render (a
-    # long task) when the chart arrives right behind it: give it a frame or two first.
-    time.sleep(PAINT_PAUSE)
+    # The browser paints the metric in the same frame as the chart's render (a long
+    # task) when the chart arrives right behind it: give it a frame or two first. A
+    # rerun that leaves the chart as it was (a moved slider) renders nothing: no pause.
+    shown = (analysis.model_name, analysis.probs.tobytes())
+    if st.session_state.get(CHART_SHOWN) != shown:
+        st.session_state[CHART_SHOWN] = shown
+        time.sleep(PAINT_PAUSE)
     st.plotly_chart(
         probability_figure(analysis.labels, analysis.probs),
         config={"displayModeBar": False},
