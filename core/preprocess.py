@@ -137,7 +137,8 @@ class PreprocessOptions:
         ``[0, 1]``, clipped. Raise it to clean a noisy photo, lower it to keep
         faint pencil. Automatic: ``DEFAULT_THRESHOLD`` (0.1), or more when the
         background is noisy (its median plus four robust standard deviations,
-        relative to the ink level), at most 0.6. Values outside [0, 0.99] are
+        relative to the ink level; read from the paper's lighter quarter when
+        the digit fills the frame), at most 0.6. Values outside [0, 0.99] are
         clipped to it.
     crop : tuple of four floats or None
         ``(left, top, right, bottom)`` as fractions of the (oriented) input's width
@@ -481,7 +482,9 @@ def normalise_contrast(
     deviation of the signal; the ink is what stands ``INK_SIGMAS`` noise levels
     above the floor, however few pixels it covers (a small ballpoint digit in a
     large photo is a fraction of a percent of them), and the ink level is the
-    ``INK_LEVEL_QUANTILE`` quantile of those pixels.
+    ``INK_LEVEL_QUANTILE`` quantile of those pixels. When a digit covers much of the
+    frame (``FILLED_INK_SHARE`` of it stands out above the paper read from its
+    lighter quarter), the threshold's floor and noise are read from there.
 
     Returns
     -------
@@ -505,6 +508,18 @@ def normalise_contrast(
         below = _pixels_below(cumulative, floor + max(INK_SIGMAS * noise, MIN_CONTRAST))
         if total - below < FILLED_INK_SHARE * total:
             return np.zeros_like(signal), True
+    else:
+        low_floor, low_noise = _paper_level(cumulative, 0.25)
+        low_bar = low_floor + max(INK_SIGMAS * low_noise, MIN_CONTRAST)
+        if (
+            total - _pixels_below(cumulative, low_bar) >= FILLED_INK_SHARE * total
+            and low_floor + 4 * low_noise < floor + 4 * noise
+        ):
+            # A digit filling the frame (a postal scan): the median lies on its strokes'
+            # soft edges and their spread, not the paper's grain, would set the threshold
+            # (up to its 0.6 cap, cutting the lighter strokes away): take the paper's
+            # level and grain from its lighter quarter, as above.
+            floor, noise = low_floor, low_noise
     rank = below + INK_LEVEL_QUANTILE * (total - below)
     level = float(np.searchsorted(cumulative, rank)) / (bins - 1)
     if threshold is None:
@@ -780,7 +795,7 @@ def _surrounds(own: np.ndarray, centre: tuple[int, int]) -> bool:
 def rule_lines(mask: np.ndarray) -> np.ndarray:
     """Pixels of rules (ruled or squared paper) and of a box drawn around the digit.
 
-    A rule is a run of ink, horizontal or vertical (within about 2 degrees), over
+    A rule is a run of ink, horizontal or vertical (leaning up to 1.5-3 degrees), over
     ``LINE_FRACTION`` of the image across, with at least one more such run parallel
     to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
     comes alone. A box is four runs over ``BOX_FRACTION`` of the image, the
@@ -795,25 +810,29 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
         lines &= mask
         return lines if (mask & ~lines).any() else np.zeros_like(mask)
     lines = np.zeros_like(mask)
+    # LINE_SLACK rows over RULES_SIDE px are a lean of 3 degrees; a smaller image gets less,
+    # or the sloping bars of a 5 that fills a small scan pass for two rules
+    side = min(mask.shape)
+    slack = LINE_SLACK if side >= RULES_SIDE else max(1, round(LINE_SLACK * side / RULES_SIDE))
     # A run over a row spans at most the ink of the rows it may lean across: where no
     # row (column) has that much, there is nothing to look for.
     longest = [
-        np.convolve(mask.sum(axis=1 - axis), np.ones(LINE_SLACK), "same").max() / mask.shape[axis]
+        np.convolve(mask.sum(axis=1 - axis), np.ones(slack), "same").max() / mask.shape[axis]
         for axis in (1, 0)
     ]
     if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:
         return lines
     sides = []
     for axis in (1, 0):  # horizontal rows, then vertical columns
-        # rows within LINE_SLACK of each other count as one: a slightly tilted rule
-        grown = ndi.maximum_filter1d(mask, LINE_SLACK, axis=1 - axis)
+        # rows within the slack of each other count as one: a slightly tilted rule
+        grown = ndi.maximum_filter1d(mask, slack, axis=1 - axis)
         runs = _long_runs(grown, BOX_FRACTION * mask.shape[axis], axis) & mask
         labels, _ = ndi.label(runs, structure=np.ones((3, 3), bool))
         # a rule or a box's side is thin for its length; a thick digit's side is not
         thin = [
             (i, b)
             for i, b in enumerate(ndi.find_objects(labels), 1)
-            if _length(b, 1 - axis) <= LINE_THINNESS * _length(b, axis) + LINE_SLACK
+            if _length(b, 1 - axis) <= LINE_THINNESS * _length(b, axis) + slack
         ]
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         if len(rules) >= 2:

@@ -332,6 +332,51 @@ def test_mnist_test_digits_as_postal_scans_are_read(model, mnist_test):
     assert right / len(picked) >= 0.8
 
 
+def test_a_frame_filling_digit_keeps_its_lighter_strokes():
+    # Soft-edged strokes over half a small scan: the signal's median lies on their
+    # edges, and its spread, taken for the paper's grain, had set the threshold at its
+    # 0.6 cap, cutting away a stroke half as dark as the rest.
+    rng = np.random.default_rng(2)
+    strokes = np.zeros((48, 48), np.float32)
+    strokes[ring(side=48, radius=15, width=4)] = 0.8
+    strokes[6:42, 23:26] = 0.4  # a lighter stroke down the middle
+    signal = np.abs(rng.normal(0, 0.01, strokes.shape)) + ndi.gaussian_filter(strokes, 1.5)
+    signal = np.clip(signal, 0, 1).astype(np.float32)
+    assert (signal > 0.1).mean() > 0.4
+    ink, blank = pp.normalise_contrast(signal)
+    assert not blank
+    assert ink[12:36, 24].min() > 0.2, "the lighter stroke was cut away"
+    assert (ink[signal < 0.05] > 0).mean() < 0.02, "the paper is ink"
+
+
+# Postal scans of MNIST test digits, 16 px, once misread (index, its scan's seed): their
+# lighter strokes were cut (threshold from the median), or a 5's sloping bars, at 32 px,
+# were taken for the two rules of ruled paper.
+ONCE_MISREAD_SCANS = ((76, 13), (3083, 8), (5726, 0), (7132, 9), (8649, 5))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_MISREAD_SCANS)
+def test_small_postal_scans_once_misread_are_read(model, mnist_test, index, seed):
+    from core.augment import scanned
+
+    digit = mnist_test.images[index].astype(np.float32) / 255
+    scan = scanned(digit, np.random.default_rng([index, 5, 11, seed]))
+    assert scan.shape == (16, 16)
+    assert read(model, scan) == int(mnist_test.labels[index])
+
+
+def test_a_frame_filling_fives_bars_are_no_rules(mnist_test):
+    from core.augment import scanned
+
+    scan = scanned(
+        mnist_test.images[5726].astype(np.float32) / 255, np.random.default_rng([5726, 5, 11, 0])
+    )
+    result = pp.preprocess(scan)
+    cropped = stage(result, "cropped")
+    assert cropped.shape[0] > 0.8 * stage(result, "ink").shape[0]
+    assert cropped.shape[1] > 0.5 * cropped.shape[0], "the 5 lost its bars"
+
+
 # ---------------------------------------------------------------- F: loops
 
 
