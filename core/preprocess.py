@@ -297,7 +297,8 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     while edges, gradients and anything wider than the square stay. For squares of
     side 3, 5, 9, 17, ... px the removed signal is measured on both sides (sum of
     its excess over its median, so that grain counts for little): the ink's side
-    is the first to remove clearly more (``POLARITY_RATIO``); edges and gradients
+    is the first to remove clearly more (``POLARITY_RATIO``) at two sizes in a row
+    (at 3 px, JPEG grain beside a sheet's edge can tip the ratio); edges and gradients
     remove nothing either way, and the paper inside loops only shows at larger
     squares. The scale is then the square that removes every stroke: the side is
     doubled while doubling still removes over ``SIZE_GROWTH`` times more (strokes
@@ -321,15 +322,18 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     if light is not None:
         sides = {light: sides[light]}
     removed: dict[bool, list[float]] = {True: [], False: []}
+    leaning = None  # the side the last square favoured: a side must win twice in a row
     chosen = None  # index of the first size past which the ink's signal stops growing
     for index, size in enumerate(sizes):
         for side, image in sides.items():
             removed[side].append(_excess(image - opening(image, size)))
         if light is None:
             lit, dark = removed[True][-1], removed[False][-1]
-            if max(lit, dark) > POLARITY_RATIO * min(lit, dark):
-                light = lit > dark
+            favoured = lit > dark if max(lit, dark) > POLARITY_RATIO * min(lit, dark) else None
+            if favoured is not None and favoured == leaning:
+                light = favoured
                 sides = {light: sides[light]}
+            leaning = favoured
         if (
             light is not None
             and chosen is None
