@@ -802,9 +802,10 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     A rule is a run of ink, horizontal or vertical (leaning up to 1.5-3 degrees), over
     ``LINE_FRACTION`` of the image across, with at least one more such run parallel
     to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
-    comes alone. A box is four runs over ``BOX_FRACTION`` of the image, the
-    outermost of each direction, meeting at their ends: it is removed even where
-    the digit touches it. Nothing is removed when nothing else would be left.
+    comes alone. A rule's pixels where a stroke lies on it stay (:func:`_stroke_on`).
+    A box is four runs over ``BOX_FRACTION`` of the image, the outermost of each
+    direction, meeting at their ends: it is removed even where the digit touches it.
+    Nothing is removed when nothing else would be left.
     """
     if min(mask.shape) >= 2 * RULES_SIDE:  # looked for at half size: a quarter of the cost
         pooled = _pool(mask, 2, np.logical_or)
@@ -827,6 +828,8 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:
         return lines
     sides = []
+    found: list[tuple[int, np.ndarray]] = []  # (axis, pixels) of each rule
+    lone = np.zeros_like(mask)  # a single line as long as a rule
     for axis in (1, 0):  # horizontal rows, then vertical columns
         # rows within the slack of each other count as one: a slightly tilted rule
         grown = ndi.maximum_filter1d(mask, slack, axis=1 - axis)
@@ -840,11 +843,17 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
         ]
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         if len(rules) >= 2:
-            lines |= np.isin(labels, rules)
+            found.extend((axis, labels == i) for i in rules)
+        elif rules:
+            lone |= labels == rules[0]  # no stroke of the digit's, for _stroke_on
         if len(thin) >= 2:
             across = [(b[1 - axis].start + b[1 - axis].stop) / 2 for _, b in thin]
             first, last = thin[int(np.argmin(across))], thin[int(np.argmax(across))]
             sides.append((labels, (first[0], last[0]), (first[1], last[1])))
+    if found:
+        rules_ink = np.logical_or.reduce([rule for _, rule in found])
+        for axis, rule in found:
+            lines |= rule & ~_stroke_on(rule, mask & ~rules_ink & ~lone, axis)
     if (
         len(sides) == 2
         and _closed_box(sides[0][2], sides[1][2], mask.shape)
@@ -853,6 +862,35 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
         for labels, chosen, _ in sides:
             lines |= np.isin(labels, chosen)
     return lines if (mask & ~lines).any() else np.zeros_like(mask)
+
+
+def _stroke_on(rule: np.ndarray, other: np.ndarray, axis: int) -> np.ndarray:
+    """The pixels of a found rule (running along ``axis``, 1: a row) that are a digit's.
+
+    A rule is found with the ink within the slack of it: a stroke running along it (a
+    9's stem beside a grid line) comes with it. The rule itself is a straight band,
+    its median thickness wide, along the line through its middle; the pixels off that
+    band are the stroke's. So are the band's pixels that a stroke crosses, with ink
+    that is no rule (``other``) on both sides, within a thickness and two pixels: it keeps its
+    continuity. What is left is the rule.
+    """
+    across_axis = 1 - axis
+    widths = np.count_nonzero(rule, axis=across_axis)
+    positions = np.flatnonzero(widths)
+    thickness = float(np.median(widths[positions]))
+    grid = np.arange(rule.shape[across_axis], dtype=np.float64)
+    inked = rule if axis == 1 else rule.T  # rows across, columns along
+    bare = positions[widths[positions] <= thickness + 1]  # where no stroke lies on it
+    middles = (inked[:, bare] * grid[:, None]).sum(axis=0) / widths[bare]
+    slope, offset = np.polyfit(bare, middles, 1) if bare.size > 1 else (0.0, middles[0])
+    centre = slope * np.arange(inked.shape[1]) + offset
+    band = np.abs(grid[:, None] - centre[None, :]) <= thickness / 2 + 0.5
+    band = band if axis == 1 else band.T
+    # other ink within reach before each pixel (window [p - n + 1, p]) and after it
+    size = math.ceil(thickness) + 3
+    before = ndi.maximum_filter1d(other, size, axis=across_axis, origin=(size - 1) // 2)
+    after = ndi.maximum_filter1d(other, size, axis=across_axis, origin=-(size // 2))
+    return rule & (~band | (before & after))
 
 
 def _length(box: tuple[slice, slice], axis: int) -> int:

@@ -194,6 +194,33 @@ def test_ruled_lines_as_dark_as_the_ink_are_removed_and_the_digit_kept(model):
     assert read(model, paper(cover)) == 7
 
 
+def test_a_stroke_crossing_rules_or_along_one_keeps_its_pixels():
+    mask = np.zeros((100, 100), bool)
+    mask[30:33, :] = mask[70:73, :] = True  # two rules of ruled paper
+    mask[20:80, 20:24] = True  # a stem crossing both
+    mask[66:70, 50:90] = True  # a base lying on the lower rule, just above its middle
+    mask[:, 95:97] = True  # a lone line, as long as the rules, across both
+    lines = pp.rule_lines(mask)
+    assert lines[30:33, 40:45].all() and lines[70:73, 40:45].all()  # the rules go
+    assert not lines[30:33, 20:24].any() and not lines[70:73, 20:24].any()  # the stem stays whole
+    assert not lines[66:69, 50:90].any()  # the base off the rule's band (and its slack) stays
+    assert lines[30:33, 95:97].all()  # a lone line is no stroke: the rules go across it
+
+
+# Failure-kind E variants (tests/kinds.py, index and seed) once misread: the rules went
+# with the strokes of the digit that crossed them or lay along them.
+ONCE_CUT_BY_RULES = ((39, 11), (51, 0), (51, 11), (64, 11), (64, 13), (81, 13))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_CUT_BY_RULES)
+def test_digits_once_cut_by_rules_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "grid" in name or "ruled" in name
+    assert read(model, data) == label
+
+
 def test_a_seven_alone_in_a_tight_crop_keeps_its_bar():
     mask = np.zeros((100, 80), bool)
     mask[5:15, :] = True  # the bar, the whole width
