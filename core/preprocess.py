@@ -560,7 +560,7 @@ def _pixels_below(cumulative: np.ndarray, value: float) -> int:
     return int(cumulative[min(int(value * (bins - 1)), bins - 1)])
 
 
-def ink_components(ink: np.ndarray) -> np.ndarray:
+def ink_components(ink: np.ndarray, unbox: bool = True) -> np.ndarray:
     """Mask of the digit's ink: specks, frames and edge bands dropped, its parts kept.
 
     Rules across the image go first (:func:`rule_lines`: ruled or squared paper,
@@ -577,6 +577,8 @@ def ink_components(ink: np.ndarray) -> np.ndarray:
     - of the rest, the largest (by inked area) is the digit, and those holding at
       least ``KEEP_FRACTION`` of its ink and lying near it are its other parts (the
       separate bar of a 4 or 5); far ones (a stray mark) go;
+    - a box touching the digit, small in the image, is found in the box around the
+      kept ink (:func:`box_lines`, when ``unbox``): what it holds is read again;
     - a frame touching the digit is peeled off (:func:`peel_frame`).
     """
     mask = ink > 0
@@ -601,6 +603,18 @@ def ink_components(ink: np.ndarray) -> np.ndarray:
         alive = _nearby_parts(boxes, mass, alive)
     # (one component alone is kept whatever it is: nothing else could be the digit)
     kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
+    if unbox:
+        rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        frame = np.zeros_like(kept)
+        frame[box] = box_lines(np.pad(kept[box], 1))[1:-1, 1:-1]
+        if frame.any() and (kept & ~frame).any():
+            # a small box round the digit, touching it: the digit is what it holds
+            inside = np.zeros_like(ink)
+            inside[box] = np.where(kept[box] & ~frame[box], ink[box], 0)
+            again = ink_components(inside, unbox=False)
+            if again.any():
+                return again
     return peel_frame(kept)
 
 
@@ -831,37 +845,94 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     found: list[tuple[int, np.ndarray]] = []  # (axis, pixels) of each rule
     lone = np.zeros_like(mask)  # a single line as long as a rule
     for axis in (1, 0):  # horizontal rows, then vertical columns
-        # rows within the slack of each other count as one: a slightly tilted rule
-        grown = ndi.maximum_filter1d(mask, slack, axis=1 - axis)
-        runs = _long_runs(grown, BOX_FRACTION * mask.shape[axis], axis) & mask
-        labels, _ = ndi.label(runs, structure=np.ones((3, 3), bool))
-        # a rule or a box's side is thin for its length; a thick digit's side is not
-        thin = [
-            (i, b)
-            for i, b in enumerate(ndi.find_objects(labels), 1)
-            if _length(b, 1 - axis) <= LINE_THINNESS * _length(b, axis) + slack
-        ]
+        labels, thin = _thin_runs(mask, axis, slack)
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         if len(rules) >= 2:
             found.extend((axis, labels == i) for i in rules)
         elif rules:
             lone |= labels == rules[0]  # no stroke of the digit's, for _stroke_on
         if len(thin) >= 2:
-            across = [(b[1 - axis].start + b[1 - axis].stop) / 2 for _, b in thin]
-            first, last = thin[int(np.argmin(across))], thin[int(np.argmax(across))]
-            sides.append((labels, (first[0], last[0]), (first[1], last[1])))
+            sides.append(_outermost(labels, thin, axis))
     if found:
         rules_ink = np.logical_or.reduce([rule for _, rule in found])
         for axis, rule in found:
             lines |= rule & ~_stroke_on(rule, mask & ~rules_ink & ~lone, axis)
-    if (
+    lines |= _box(mask, sides, lone)
+    return lines if (mask & ~lines).any() else np.zeros_like(mask)
+
+
+def _box(mask: np.ndarray, sides: list, lone: np.ndarray) -> np.ndarray:
+    """The pixels of a box among ``rule_lines``' long runs, less the strokes on it.
+
+    ``sides`` holds, for rows then columns, the runs' labels and the outermost two
+    (their labels and boxes): a box when they meet at their ends (:func:`_closed_box`)
+    and hold ink well inside (:func:`_holds_ink`).
+    """
+    if not (
         len(sides) == 2
         and _closed_box(sides[0][2], sides[1][2], mask.shape)
         and _holds_ink(mask, sides[0][2], sides[1][2])
     ):
-        for labels, chosen, _ in sides:
-            lines |= np.isin(labels, chosen)
-    return lines if (mask & ~lines).any() else np.zeros_like(mask)
+        return np.zeros_like(mask)
+    box = [
+        (axis, labels == i)
+        for axis, (labels, chosen, _) in zip((1, 0), sides, strict=True)
+        for i in chosen
+    ]
+    frame = np.logical_or.reduce([side for _, side in box])
+    for axis, side in box:
+        frame &= ~(side & _stroke_on(side, mask & ~frame & ~lone, axis))
+    return frame
+
+
+def box_lines(mask: np.ndarray) -> np.ndarray:
+    """The pixels of a box drawn round the digit, in the crop of its ink (``mask``).
+
+    :func:`rule_lines` looks for a box spanning ``BOX_FRACTION`` of the image: a
+    form's small box in a large photo, touching the digit and so kept with it, is
+    found here, in the box around the kept ink. Only a box: in a tight crop a
+    digit's own straight strokes may span it, as two rules would.
+    """
+    # A box round the ink runs along the four edges of its crop: where it does not,
+    # there is none to look for (most digits; a tenth of the cost of looking).
+    depth = LINE_SLACK + 2  # rows (columns) at each edge, for a tilt and the padding
+    edges = (
+        mask[:depth].any(0),
+        mask[-depth:].any(0),
+        mask[:, :depth].any(1),
+        mask[:, -depth:].any(1),
+    )
+    if min(float(edge.mean()) for edge in edges) < LINE_FRACTION:
+        return np.zeros_like(mask)
+    sides = []
+    for axis in (1, 0):
+        labels, thin = _thin_runs(mask, axis, LINE_SLACK)
+        if len(thin) >= 2:
+            sides.append(_outermost(labels, thin, axis))
+    return _box(mask, sides, np.zeros_like(mask))
+
+
+def _thin_runs(mask: np.ndarray, axis: int, slack: int) -> tuple[np.ndarray, list]:
+    """Runs of ink along ``axis`` (1: rows) over ``BOX_FRACTION`` of the image across,
+    thin for their length: their labels, and the (label, box) of each."""
+    # rows within the slack of each other count as one: a slightly tilted rule
+    grown = ndi.maximum_filter1d(mask, slack, axis=1 - axis)
+    runs = _long_runs(grown, BOX_FRACTION * mask.shape[axis], axis) & mask
+    labels, _ = ndi.label(runs, structure=np.ones((3, 3), bool))
+    # a rule or a box's side is thin for its length; a thick digit's side is not
+    thin = [
+        (i, b)
+        for i, b in enumerate(ndi.find_objects(labels), 1)
+        if _length(b, 1 - axis) <= LINE_THINNESS * _length(b, axis) + slack
+    ]
+    return labels, thin
+
+
+def _outermost(labels: np.ndarray, thin: list, axis: int) -> tuple:
+    """The two outermost thin runs, candidates for a box's sides (see :func:`_box`)."""
+    across = [(b[1 - axis].start + b[1 - axis].stop) / 2 for _, b in thin]
+    first, last = thin[int(np.argmin(across))], thin[int(np.argmax(across))]
+    return labels, (first[0], last[0]), (first[1], last[1])
 
 
 def _stroke_on(rule: np.ndarray, other: np.ndarray, axis: int) -> np.ndarray:
@@ -898,11 +969,15 @@ def _length(box: tuple[slice, slice], axis: int) -> int:
 
 
 def _closed_box(rows: tuple, cols: tuple, shape: tuple[int, int]) -> bool:
-    """Whether the top and bottom runs and the left and right runs meet at four corners."""
+    """Whether the top and bottom runs and the left and right runs meet at four corners.
+
+    The runs' outer edges meet, within ``BOX_CORNER`` of the image side (2 px at least):
+    a stroke of the digit merged with a side widens it inwards, not outwards.
+    """
     (top, bottom), (left, right) = rows, cols
-    slack = BOX_CORNER * max(shape)
-    x0, x1 = (left[1].start + left[1].stop) / 2, (right[1].start + right[1].stop) / 2
-    y0, y1 = (top[0].start + top[0].stop) / 2, (bottom[0].start + bottom[0].stop) / 2
+    slack = max(2.0, BOX_CORNER * max(shape))
+    x0, x1 = left[1].start, right[1].stop - 1
+    y0, y1 = top[0].start, bottom[0].stop - 1
     if x1 - x0 < BOX_FRACTION * shape[1] or y1 - y0 < BOX_FRACTION * shape[0]:
         return False
     ends = [

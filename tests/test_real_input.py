@@ -221,6 +221,50 @@ def test_digits_once_cut_by_rules_are_read(model, index, seed):
     assert read(model, data) == label
 
 
+def test_a_small_box_touching_the_digit_is_taken_away():
+    ink = np.zeros((300, 300), np.float32)
+    ink[100:102, 130:170] = ink[198:200, 130:170] = 1.0  # a box a seventh of the image wide
+    ink[100:200, 130:132] = ink[100:200, 168:170] = 1.0
+    ink[100:200, 148:152] = 1.0  # a 1 touching its top and bottom
+    keep = pp.ink_components(ink)
+    assert keep[110:190, 148:152].all()
+    assert not keep[100:200, 130:132].any() and not keep[100:200, 168:170].any()
+    assert not keep[198:200, 135:145].any()
+    frame = pp.box_lines(np.pad(ink[100:200, 130:170] > 0, 1))[1:-1, 1:-1]
+    assert frame[:, :2].all() and frame[:, -2:].all() and frame[-2:, :10].all()
+    assert not frame[3:-3, 18:22].any(), "off the sides, the 1 that touches them stays"
+
+
+def test_a_zero_alone_in_its_crop_is_no_box():
+    zero = np.zeros((60, 40), bool)
+    zero[:4, :] = zero[-4:, :] = zero[:, :4] = zero[:, -4:] = True  # a square 0
+    assert not pp.box_lines(np.pad(zero, 1)).any()
+
+
+# Failure-kind E variants (tests/kinds.py, index and seed) once misread: a box small in
+# the image, touching the digit, was read with it.
+ONCE_READ_WITH_THEIR_BOX = (
+    (0, 11),
+    (0, 13),
+    (7, 13),
+    (13, 11),
+    (13, 13),
+    (49, 7),
+    (61, 11),
+    (61, 13),
+    (79, 7),
+)
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_READ_WITH_THEIR_BOX)
+def test_digits_once_read_with_their_box_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "box" in name
+    assert read(model, data) == label
+
+
 def test_a_seven_alone_in_a_tight_crop_keeps_its_bar():
     mask = np.zeros((100, 80), bool)
     mask[5:15, :] = True  # the bar, the whole width
