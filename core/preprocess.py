@@ -83,6 +83,7 @@ BOX_CORNER = 0.03  # ... when their ends meet within this fraction of the image 
 BOX_CONTENT = 0.05  # ... and this share of the ink lies inside, BOX_INSET of its size from
 BOX_INSET = 0.15  # its sides (a digit; a 0 that fills a tight crop holds none)
 LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted rules
+RULE_WINDOW = 15  # a rule's middle is the running median over this many places along it
 RULES_SIDE = 60  # rules are looked for at half size on images at least twice this side
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
@@ -131,10 +132,10 @@ class PreprocessOptions:
         on light paper.
     contrast : float or None
         The ink threshold in [0, 1]. After the background is subtracted, the ink
-        signal is scaled so that the ink level (the value exceeded by the
-        brightest 0.2 % of the pixels) is 1; values at or below ``contrast`` become
-        background (0) and the range ``[contrast, 1]`` is stretched linearly to
-        ``[0, 1]``, clipped. Raise it to clean a noisy photo, lower it to keep
+        signal is scaled so that the ink level (the ``INK_LEVEL_QUANTILE`` quantile
+        of the pixels that stand out from the paper) is 1; values at or below
+        ``contrast`` become background (0) and the range ``[contrast, 1]`` is
+        stretched linearly to ``[0, 1]``, clipped. Raise it to clean a noisy photo, lower it to keep
         faint pencil. Automatic: ``DEFAULT_THRESHOLD`` (0.1), or more when the
         background is noisy (its median plus four robust standard deviations,
         relative to the ink level; read from the paper's lighter quarter when
@@ -488,7 +489,8 @@ def normalise_contrast(
     large photo is a fraction of a percent of them), and the ink level is the
     ``INK_LEVEL_QUANTILE`` quantile of those pixels. When a digit covers much of the
     frame (``FILLED_INK_SHARE`` of it stands out above the paper read from its
-    lighter quarter), the threshold's floor and noise are read from there.
+    lighter quarter), the threshold's floor and noise are read from there, if that
+    lowers the threshold.
 
     Returns
     -------
@@ -577,8 +579,9 @@ def ink_components(ink: np.ndarray, unbox: bool = True) -> np.ndarray:
     - of the rest, the largest (by inked area) is the digit, and those holding at
       least ``KEEP_FRACTION`` of its ink and lying near it are its other parts (the
       separate bar of a 4 or 5); far ones (a stray mark) go;
-    - a box touching the digit, small in the image, is found in the box around the
-      kept ink (:func:`box_lines`, when ``unbox``): what it holds is read again;
+    - a box round the kept ink, found in its crop (:func:`box_lines`, when ``unbox``:
+      one small in the image and touching the digit escapes :func:`rule_lines`), is
+      taken away and the rest of the kept ink is read again;
     - a frame touching the digit is peeled off (:func:`peel_frame`).
     """
     mask = ink > 0
@@ -842,26 +845,19 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:
         return lines
     sides = []
-    found: list[tuple[int, np.ndarray]] = []  # (axis, pixels) of each rule
-    lone = np.zeros_like(mask)  # a single line as long as a rule
     for axis in (1, 0):  # horizontal rows, then vertical columns
         labels, thin = _thin_runs(mask, axis, slack)
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
-        if len(rules) >= 2:
-            found.extend((axis, labels == i) for i in rules)
-        elif rules:
-            lone |= labels == rules[0]  # no stroke of the digit's, for _stroke_on
+        for i in rules if len(rules) >= 2 else ():
+            rule = labels == i
+            lines |= rule & ~_stroke_on(rule, axis)
         if len(thin) >= 2:
             sides.append(_outermost(labels, thin, axis))
-    if found:
-        rules_ink = np.logical_or.reduce([rule for _, rule in found])
-        for axis, rule in found:
-            lines |= rule & ~_stroke_on(rule, mask & ~rules_ink & ~lone, axis)
-    lines |= _box(mask, sides, lone)
+    lines |= _box(mask, sides)
     return lines if (mask & ~lines).any() else np.zeros_like(mask)
 
 
-def _box(mask: np.ndarray, sides: list, lone: np.ndarray) -> np.ndarray:
+def _box(mask: np.ndarray, sides: list) -> np.ndarray:
     """The pixels of a box among ``rule_lines``' long runs, less the strokes on it.
 
     ``sides`` holds, for rows then columns, the runs' labels and the outermost two
@@ -874,24 +870,23 @@ def _box(mask: np.ndarray, sides: list, lone: np.ndarray) -> np.ndarray:
         and _holds_ink(mask, sides[0][2], sides[1][2])
     ):
         return np.zeros_like(mask)
-    box = [
-        (axis, labels == i)
-        for axis, (labels, chosen, _) in zip((1, 0), sides, strict=True)
-        for i in chosen
-    ]
-    frame = np.logical_or.reduce([side for _, side in box])
-    for axis, side in box:
-        frame &= ~(side & _stroke_on(side, mask & ~frame & ~lone, axis))
+    frame = np.zeros_like(mask)
+    for axis, (labels, chosen, _) in zip((1, 0), sides, strict=True):
+        for i in chosen:
+            side = labels == i
+            frame |= side & ~_stroke_on(side, axis)
     return frame
 
 
 def box_lines(mask: np.ndarray) -> np.ndarray:
-    """The pixels of a box drawn round the digit, in the crop of its ink (``mask``).
+    """The pixels of a box drawn round the digit, in the crop of its ink.
 
     :func:`rule_lines` looks for a box spanning ``BOX_FRACTION`` of the image: a
     form's small box in a large photo, touching the digit and so kept with it, is
     found here, in the box around the kept ink. Only a box: in a tight crop a
-    digit's own straight strokes may span it, as two rules would.
+    digit's own straight strokes may span it, as two rules would. ``mask`` is the
+    crop with a blank margin of one pixel; the sides' slack is ``LINE_SLACK``
+    whatever the crop's size.
     """
     # A box round the ink runs along the four edges of its crop: where it does not,
     # there is none to look for (most digits; a tenth of the cost of looking).
@@ -909,7 +904,7 @@ def box_lines(mask: np.ndarray) -> np.ndarray:
         labels, thin = _thin_runs(mask, axis, LINE_SLACK)
         if len(thin) >= 2:
             sides.append(_outermost(labels, thin, axis))
-    return _box(mask, sides, np.zeros_like(mask))
+    return _box(mask, sides)
 
 
 def _thin_runs(mask: np.ndarray, axis: int, slack: int) -> tuple[np.ndarray, list]:
@@ -935,15 +930,16 @@ def _outermost(labels: np.ndarray, thin: list, axis: int) -> tuple:
     return labels, (first[0], last[0]), (first[1], last[1])
 
 
-def _stroke_on(rule: np.ndarray, other: np.ndarray, axis: int) -> np.ndarray:
+def _stroke_on(rule: np.ndarray, axis: int) -> np.ndarray:
     """The pixels of a found rule (running along ``axis``, 1: a row) that are a digit's.
 
-    A rule is found with the ink within the slack of it: a stroke running along it (a
-    9's stem beside a grid line) comes with it. The rule itself is a straight band,
-    its median thickness wide, along the line through its middle; the pixels off that
-    band are the stroke's. So are the band's pixels that a stroke crosses, with ink
-    that is no rule (``other``) on both sides, within a thickness and two pixels: it keeps its
-    continuity. What is left is the rule.
+    A rule (or a box's side) is found with the ink within the slack of it: a stroke
+    running along it (a 9's stem beside a grid line, a 5 touching its box) comes with
+    it. The rule itself is a band of its median thickness along its middle (followed
+    where no stroke lies on it, a running median over ``RULE_WINDOW`` places: a curved
+    page bows its rules); the pixels off that band are the stroke's. Where a stroke
+    crosses the band it is cut (the pieces join again in :func:`_nearby_parts`); a
+    stroke lying on the band itself is lost with it.
     """
     across_axis = 1 - axis
     widths = np.count_nonzero(rule, axis=across_axis)
@@ -953,15 +949,11 @@ def _stroke_on(rule: np.ndarray, other: np.ndarray, axis: int) -> np.ndarray:
     inked = rule if axis == 1 else rule.T  # rows across, columns along
     bare = positions[widths[positions] <= thickness + 1]  # where no stroke lies on it
     middles = (inked[:, bare] * grid[:, None]).sum(axis=0) / widths[bare]
-    slope, offset = np.polyfit(bare, middles, 1) if bare.size > 1 else (0.0, middles[0])
-    centre = slope * np.arange(inked.shape[1]) + offset
+    # the rule's middle, followed along it (a curved page bows it), between bare places
+    middles = ndi.median_filter(middles, size=min(RULE_WINDOW, middles.size), mode="nearest")
+    centre = np.interp(np.arange(inked.shape[1]), bare, middles)
     band = np.abs(grid[:, None] - centre[None, :]) <= thickness / 2 + 0.5
-    band = band if axis == 1 else band.T
-    # other ink within reach before each pixel (window [p - n + 1, p]) and after it
-    size = math.ceil(thickness) + 3
-    before = ndi.maximum_filter1d(other, size, axis=across_axis, origin=(size - 1) // 2)
-    after = ndi.maximum_filter1d(other, size, axis=across_axis, origin=-(size // 2))
-    return rule & (~band | (before & after))
+    return rule & ~(band if axis == 1 else band.T)
 
 
 def _length(box: tuple[slice, slice], axis: int) -> int:
@@ -987,15 +979,22 @@ def _closed_box(rows: tuple, cols: tuple, shape: tuple[int, int]) -> bool:
 
 
 def _holds_ink(mask: np.ndarray, rows: tuple, cols: tuple) -> bool:
-    """Whether a box holds ink well inside it (``BOX_CONTENT`` of all the ink, away
-    from its sides by ``BOX_INSET`` of its size): a digit; a frame-filling 0 holds none.
+    """Whether a box holds a digit: ink well inside it (``BOX_CONTENT`` of all the ink,
+    away from its sides by ``BOX_INSET`` of its size; a frame-filling 0 holds none),
+    not only a bar across it from side to side (a seven-segment 8).
     """
     (top, bottom), (left, right) = rows, cols
     y0, y1 = top[0].stop, bottom[0].start
     x0, x1 = left[1].stop, right[1].start
     inset_y, inset_x = round(BOX_INSET * (y1 - y0)), round(BOX_INSET * (x1 - x0))
     inside = mask[y0 + inset_y : y1 - inset_y, x0 + inset_x : x1 - inset_x]
-    return inside.size > 0 and int(inside.sum()) >= BOX_CONTENT * int(mask.sum())
+    if inside.size == 0 or int(inside.sum()) < BOX_CONTENT * int(mask.sum()):
+        return False
+    # what it holds is no digit when it is one bar across, side to side: the box and the
+    # bar are a seven-segment 8 (or two boxes stacked, an 8 again)
+    interior = mask[y0:y1, x0:x1]
+    bar = ndi.binary_dilation(interior.mean(axis=1) >= LINE_FRACTION, iterations=LINE_SLACK)
+    return not bar.any() or int(interior[~bar].sum()) > BOX_CONTENT * int(interior.sum())
 
 
 def _long_runs(mask: np.ndarray, length: float, axis: int) -> np.ndarray:
