@@ -857,7 +857,7 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     return lines if (mask & ~lines).any() else np.zeros_like(mask)
 
 
-def _box(mask: np.ndarray, sides: list) -> np.ndarray:
+def _box(mask: np.ndarray, sides: list, outer: bool = False) -> np.ndarray:
     """The pixels of a box among ``rule_lines``' long runs, less the strokes on it.
 
     ``sides`` holds, for rows then columns, the runs' labels and the outermost two
@@ -866,7 +866,7 @@ def _box(mask: np.ndarray, sides: list) -> np.ndarray:
     """
     if not (
         len(sides) == 2
-        and _closed_box(sides[0][2], sides[1][2], mask.shape)
+        and _closed_box(sides[0][2], sides[1][2], mask.shape, outer)
         and _holds_ink(mask, sides[0][2], sides[1][2])
     ):
         return np.zeros_like(mask)
@@ -901,18 +901,22 @@ def box_lines(mask: np.ndarray) -> np.ndarray:
         return np.zeros_like(mask)
     sides = []
     for axis in (1, 0):
-        labels, thin = _thin_runs(mask, axis, LINE_SLACK)
+        # a box round the ink spans its crop: its sides are straight runs across it
+        # all, where the round loops of an 8 or a 0 are not
+        labels, thin = _thin_runs(mask, axis, LINE_SLACK, LINE_FRACTION)
         if len(thin) >= 2:
             sides.append(_outermost(labels, thin, axis))
-    return _box(mask, sides)
+    return _box(mask, sides, outer=True)
 
 
-def _thin_runs(mask: np.ndarray, axis: int, slack: int) -> tuple[np.ndarray, list]:
-    """Runs of ink along ``axis`` (1: rows) over ``BOX_FRACTION`` of the image across,
+def _thin_runs(
+    mask: np.ndarray, axis: int, slack: int, fraction: float = BOX_FRACTION
+) -> tuple[np.ndarray, list]:
+    """Runs of ink along ``axis`` (1: rows) over ``fraction`` of the image across,
     thin for their length: their labels, and the (label, box) of each."""
     # rows within the slack of each other count as one: a slightly tilted rule
     grown = ndi.maximum_filter1d(mask, slack, axis=1 - axis)
-    runs = _long_runs(grown, BOX_FRACTION * mask.shape[axis], axis) & mask
+    runs = _long_runs(grown, fraction * mask.shape[axis], axis) & mask
     labels, _ = ndi.label(runs, structure=np.ones((3, 3), bool))
     # a rule or a box's side is thin for its length; a thick digit's side is not
     thin = [
@@ -960,16 +964,23 @@ def _length(box: tuple[slice, slice], axis: int) -> int:
     return box[axis].stop - box[axis].start
 
 
-def _closed_box(rows: tuple, cols: tuple, shape: tuple[int, int]) -> bool:
+def _closed_box(rows: tuple, cols: tuple, shape: tuple[int, int], outer: bool = False) -> bool:
     """Whether the top and bottom runs and the left and right runs meet at four corners.
 
-    The runs' outer edges meet, within ``BOX_CORNER`` of the image side (2 px at least):
-    a stroke of the digit merged with a side widens it inwards, not outwards.
+    The ends of each pair meet the middle lines of the other, within ``BOX_CORNER``
+    of the image side (2 px at least); with ``outer``, the outer edges (a box round
+    the kept ink, whose sides the digit touches: a stroke merged with a side widens it
+    inwards). Not outer edges in a whole image: the thick round sides of a large 8
+    in a soft photo meet that way.
     """
     (top, bottom), (left, right) = rows, cols
     slack = max(2.0, BOX_CORNER * max(shape))
-    x0, x1 = left[1].start, right[1].stop - 1
-    y0, y1 = top[0].start, bottom[0].stop - 1
+    if outer:
+        x0, x1 = left[1].start, right[1].stop - 1
+        y0, y1 = top[0].start, bottom[0].stop - 1
+    else:
+        x0, x1 = (left[1].start + left[1].stop) / 2, (right[1].start + right[1].stop) / 2
+        y0, y1 = (top[0].start + top[0].stop) / 2, (bottom[0].start + bottom[0].stop) / 2
     if x1 - x0 < BOX_FRACTION * shape[1] or y1 - y0 < BOX_FRACTION * shape[0]:
         return False
     ends = [

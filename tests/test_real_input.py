@@ -273,17 +273,7 @@ def test_a_zero_alone_in_its_crop_is_no_box():
 
 # Failure-kind E variants (tests/kinds.py, index and seed) once misread: a box small in
 # the image, touching the digit, was read with it.
-ONCE_READ_WITH_THEIR_BOX = (
-    (0, 11),
-    (0, 13),
-    (7, 13),
-    (13, 11),
-    (13, 13),
-    (49, 7),
-    (61, 11),
-    (61, 13),
-    (79, 7),
-)
+ONCE_READ_WITH_THEIR_BOX = ((49, 7), (61, 7), (13, 11), (85, 11), (7, 13), (55, 13), (61, 13))
 
 
 @pytest.mark.parametrize(("index", "seed"), ONCE_READ_WITH_THEIR_BOX)
