@@ -514,7 +514,9 @@ def normalise_contrast(
         below = _pixels_below(cumulative, floor + max(INK_SIGMAS * noise, MIN_CONTRAST))
         if total - below < FILLED_INK_SHARE * total:
             return np.zeros_like(signal), True
-    else:
+    rank = below + INK_LEVEL_QUANTILE * (total - below)
+    level = float(np.searchsorted(cumulative, rank)) / (bins - 1)
+    if threshold is None and floor + 4 * noise > DEFAULT_THRESHOLD * level:
         low_floor, low_noise = _paper_level(cumulative, 0.25)
         low_bar = low_floor + max(INK_SIGMAS * low_noise, MIN_CONTRAST)
         if (
@@ -526,8 +528,6 @@ def normalise_contrast(
             # (up to its 0.6 cap, cutting the lighter strokes away): take the paper's
             # level and grain from its lighter quarter, as above.
             floor, noise = low_floor, low_noise
-    rank = below + INK_LEVEL_QUANTILE * (total - below)
-    level = float(np.searchsorted(cumulative, rank)) / (bins - 1)
     if threshold is None:
         threshold = min(0.6, max(DEFAULT_THRESHOLD, (floor + 4 * noise) / level))
     threshold = min(max(float(threshold), 0.0), 0.99)
@@ -610,7 +610,7 @@ def ink_components(ink: np.ndarray, unbox: bool = True) -> np.ndarray:
         rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
         box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
         frame = np.zeros_like(kept)
-        frame[box] = box_lines(np.pad(kept[box], 1))[1:-1, 1:-1]
+        frame[box] = box_lines(kept[box])
         if frame.any() and (kept & ~frame).any():
             # a small box round the digit, touching it: the digit is what it holds
             inside = np.zeros_like(ink)
@@ -879,18 +879,17 @@ def _box(mask: np.ndarray, sides: list, outer: bool = False) -> np.ndarray:
 
 
 def box_lines(mask: np.ndarray) -> np.ndarray:
-    """The pixels of a box drawn round the digit, in the crop of its ink.
+    """The pixels of a box drawn round the digit, in the crop of its ink (``mask``).
 
     :func:`rule_lines` looks for a box spanning ``BOX_FRACTION`` of the image: a
     form's small box in a large photo, touching the digit and so kept with it, is
     found here, in the box around the kept ink. Only a box: in a tight crop a
-    digit's own straight strokes may span it, as two rules would. ``mask`` is the
-    crop with a blank margin of one pixel; the sides' slack is ``LINE_SLACK``
-    whatever the crop's size.
+    digit's own straight strokes may span it, as two rules would. The sides' slack
+    is ``LINE_SLACK`` whatever the crop's size.
     """
     # A box round the ink runs along the four edges of its crop: where it does not,
     # there is none to look for (most digits; a tenth of the cost of looking).
-    depth = LINE_SLACK + 2  # rows (columns) at each edge, for a tilt and the padding
+    depth = LINE_SLACK + 1  # rows (columns) at each edge, for a tilt
     edges = (
         mask[:depth].any(0),
         mask[-depth:].any(0),
@@ -899,14 +898,15 @@ def box_lines(mask: np.ndarray) -> np.ndarray:
     )
     if min(float(edge.mean()) for edge in edges) < LINE_FRACTION:
         return np.zeros_like(mask)
+    padded = np.pad(mask, 1)  # a blank margin: the runs end at the crop's edges
     sides = []
     for axis in (1, 0):
         # a box round the ink spans its crop: its sides are straight runs across it
         # all, where the round loops of an 8 or a 0 are not
-        labels, thin = _thin_runs(mask, axis, LINE_SLACK, LINE_FRACTION)
+        labels, thin = _thin_runs(padded, axis, LINE_SLACK, LINE_FRACTION)
         if len(thin) >= 2:
             sides.append(_outermost(labels, thin, axis))
-    return _box(mask, sides, outer=True)
+    return _box(padded, sides, outer=True)[1:-1, 1:-1]
 
 
 def _thin_runs(
