@@ -135,12 +135,12 @@ class PreprocessOptions:
         signal is scaled so that the ink level (the ``INK_LEVEL_QUANTILE`` quantile
         of the pixels that stand out from the paper) is 1; values at or below
         ``contrast`` become background (0) and the range ``[contrast, 1]`` is
-        stretched linearly to ``[0, 1]``, clipped. Raise it to clean a noisy photo, lower it to keep
-        faint pencil. Automatic: ``DEFAULT_THRESHOLD`` (0.1), or more when the
-        background is noisy (its median plus four robust standard deviations,
-        relative to the ink level; read from the paper's lighter quarter when
-        the digit fills the frame), at most 0.6. Values outside [0, 0.99] are
-        clipped to it.
+        stretched linearly to ``[0, 1]``, clipped. Raise it to clean a noisy
+        photo, lower it to keep faint pencil. Automatic: ``DEFAULT_THRESHOLD``
+        (0.1), or more when the background is noisy (its median plus four robust
+        standard deviations, relative to the ink level; read from the paper's
+        lighter quarter when the digit fills the frame), at most 0.6. Values
+        outside [0, 0.99] are clipped to it.
     crop : tuple of four floats or None
         ``(left, top, right, bottom)`` as fractions of the (oriented) input's width
         and height, applied before the automatic crop to the ink.
@@ -819,7 +819,7 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     A rule is a run of ink, horizontal or vertical (leaning up to 1.5-3 degrees), over
     ``LINE_FRACTION`` of the image across, with at least one more such run parallel
     to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
-    comes alone. A rule's pixels where a stroke lies on it stay (:func:`_stroke_on`).
+    comes alone. A stroke lying beside a rule keeps its pixels (:func:`_stroke_on`).
     A box is four runs over ``BOX_FRACTION`` of the image, the outermost of each
     direction, meeting at their ends: it is removed even where the digit touches it.
     Nothing is removed when nothing else would be left.
@@ -858,7 +858,7 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
 
 
 def _box(mask: np.ndarray, sides: list, outer: bool = False) -> np.ndarray:
-    """The pixels of a box among ``rule_lines``' long runs, less the strokes on it.
+    """The pixels of a box among ``rule_lines``' long runs, less the strokes beside it.
 
     ``sides`` holds, for rows then columns, the runs' labels and the outermost two
     (their labels and boxes): a box when they meet at their ends (:func:`_closed_box`)
