@@ -109,7 +109,7 @@ def test_polarity_of_a_sheet_on_a_desk_a_board_and_a_bold_print():
 
 # MNIST test digits redrawn and photographed (core.augment), once read with the
 # polarity turned round: beside a dark desk strip and a strong gradient, JPEG grain
-# tipped the 3 px square's ratio to light ink (index, its photo's seed, its digit).
+# tipped the 3 px square's ratio to light ink (index, the seed of its photo).
 ONCE_INVERTED_PHOTOS = (
     (1048, (1048, 1, 11)),
     (8925, (8925, 1, 11)),
@@ -231,7 +231,7 @@ def test_rules_that_bow_with_a_curved_page_are_followed(model, digit):
 
 
 # Failure-kind E variants (tests/kinds.py, index and seed) once misread: the rules went
-# with the strokes of the digit that crossed them or lay along them.
+# with the strokes of the digit that lay along them.
 ONCE_CUT_BY_RULES = ((39, 11), (51, 0), (51, 11), (64, 11), (64, 13), (81, 13))
 
 
