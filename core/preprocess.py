@@ -505,22 +505,22 @@ def normalise_contrast(
     cumulative = np.cumsum(counts)
     total = int(cumulative[-1])
     floor, noise = _paper_level(cumulative, 0.5)
-    below = _pixels_below(cumulative, floor + max(INK_SIGMAS * noise, MIN_CONTRAST))
+    below = _pixels_below(cumulative, _ink_bar(floor, noise))
     if total - below < MIN_INK_PIXELS:
         # A digit filling the frame (a tight scan) may cover half of it: the median is
         # then on the strokes' edges. Read the paper from the lighter quarter instead,
         # and believe it only when a digit-sized share of the image stands out.
         floor, noise = _paper_level(cumulative, 0.25)
-        below = _pixels_below(cumulative, floor + max(INK_SIGMAS * noise, MIN_CONTRAST))
+        below = _pixels_below(cumulative, _ink_bar(floor, noise))
         if total - below < FILLED_INK_SHARE * total:
             return np.zeros_like(signal), True
     rank = below + INK_LEVEL_QUANTILE * (total - below)
     level = float(np.searchsorted(cumulative, rank)) / (bins - 1)
     if threshold is None and floor + 4 * noise > DEFAULT_THRESHOLD * level:
         low_floor, low_noise = _paper_level(cumulative, 0.25)
-        low_bar = low_floor + max(INK_SIGMAS * low_noise, MIN_CONTRAST)
         if (
-            total - _pixels_below(cumulative, low_bar) >= FILLED_INK_SHARE * total
+            total - _pixels_below(cumulative, _ink_bar(low_floor, low_noise))
+            >= FILLED_INK_SHARE * total
             and low_floor + 4 * low_noise < floor + 4 * noise
         ):
             # A digit filling the frame (a postal scan): the median lies on its strokes'
@@ -533,6 +533,12 @@ def normalise_contrast(
     threshold = min(max(float(threshold), 0.0), 0.99)
     cut = threshold * level
     return np.clip((signal - cut) / (level - cut), 0, 1).astype(np.float32), False
+
+
+def _ink_bar(floor: float, noise: float) -> float:
+    """The signal ink stands above: ``INK_SIGMAS`` noise levels over the paper's floor,
+    and ``MIN_CONTRAST`` at least."""
+    return floor + max(INK_SIGMAS * noise, MIN_CONTRAST)
 
 
 def _paper_level(cumulative: np.ndarray, quantile: float) -> tuple[float, float]:
@@ -606,19 +612,25 @@ def ink_components(ink: np.ndarray, unbox: bool = True) -> np.ndarray:
         alive = _nearby_parts(boxes, mass, alive)
     # (one component alone is kept whatever it is: nothing else could be the digit)
     kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
-    if unbox:
-        rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
-        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-        frame = np.zeros_like(kept)
-        frame[box] = box_lines(kept[box])
-        if frame.any() and (kept & ~frame).any():
+    box = ink_box(kept) if unbox else None
+    if box is not None:
+        frame = box_lines(kept[box])
+        if frame.any() and (kept[box] & ~frame).any():
             # a small box round the digit, touching it: the digit is what it holds
             inside = np.zeros_like(ink)
-            inside[box] = np.where(kept[box] & ~frame[box], ink[box], 0)
+            inside[box] = np.where(kept[box] & ~frame, ink[box], 0)
             again = ink_components(inside, unbox=False)
             if again.any():
                 return again
     return peel_frame(kept)
+
+
+def ink_box(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The bounding box (rows, columns) of a mask's pixels, or None when it has none."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def peel_frame(keep: np.ndarray) -> np.ndarray:
@@ -632,10 +644,9 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     lie near its outside (a 0 or an 8 has nothing deep inside), so a digit without
     a frame is returned whole.
     """
-    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
-    if rows.size == 0:
+    box = ink_box(keep)
+    if box is None:
         return keep
-    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     ink = keep[box]
     # at most PEEL_SIDE px across (OR-pooled: a frame's pixels are all that count here),
     # with a blank margin: the outside is what depth counts from
@@ -1095,10 +1106,9 @@ def fills_frame(keep: np.ndarray) -> bool:
 
 def crop_to_ink(ink: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
     """The kept ink inside its bounding box, or None when nothing is kept."""
-    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
-    if rows.size == 0:
+    box = ink_box(keep)
+    if box is None:
         return None
-    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     return np.where(keep[box], ink[box], 0).astype(np.float32)
 
 
@@ -1207,10 +1217,8 @@ def hole_growth(mask: np.ndarray, outside: np.ndarray, shift: float) -> np.ndarr
 
 def trim(image: np.ndarray) -> np.ndarray:
     """Crop to the non-zero pixels (unchanged when all are zero)."""
-    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
-    if rows.size == 0:
-        return image
-    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    box = ink_box(image != 0)
+    return image if box is None else image[box]
 
 
 def scale_to_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
