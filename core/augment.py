@@ -35,7 +35,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage as ndi
 from scipy.special import expit
 
-from core.preprocess import SIZE, crop_to_ink, preprocess, to_mnist
+from core.preprocess import SIZE, centre_by_mass, crop_to_ink, preprocess, to_mnist, trim
 
 UPSCALE = 4  # MNIST's 28 px drawn at 112 px: room for thin pens and shears
 MAX_ROTATION = 15.0  # degrees either way
@@ -52,6 +52,10 @@ CROSS_LENGTH = (0.3, 0.5)  # ... by a bar this long (of the digit's height)...
 CROSS_HEIGHT = (0.45, 0.6)  # ... this far down the digit
 SMALL_TOP_SHARE = 0.15  # share of the training 8s also drawn with a smaller top loop...
 SMALL_TOP_HEIGHT = (0.4, 0.75)  # ... its height this share of what it was
+HOOK_SHARE = 0.25  # share of the training 9s also given a tail hooked to the left...
+HOOK_START = (0.15, 0.3)  # ... leaving the stem this far above its foot (of the height)...
+HOOK_LENGTH = (0.5, 0.9)  # ... reaching this far left of the stem (of the digit's width)...
+HOOK_RISE = (0.0, 0.22)  # ... and coming back up this far (of the digit's height)
 INK = 100  # uint8: a pixel this bright is the digit's ink, for placing the strokes
 
 
@@ -190,17 +194,31 @@ def augment(
     return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
 
 
-def _with_stroke(image: np.ndarray, draw: Callable[[Image.Image, float], None]) -> np.ndarray:
-    """``image`` (uint8 28x28) with a stroke drawn by ``draw`` at 8x and box-reduced,
-    as wide as the digit's own strokes (``draw`` gets the 8x canvas and that width).
+def pen_width(image: np.ndarray) -> float:
+    """The stroke width of a digit (uint8 28x28, as MNIST's), in pixels: its ink
+    (in full pixels) over the length of its medial line."""
+    from skimage.morphology import skeletonize  # slow to import; only training needs it
 
-    The width is the median count of inked pixels along a row that has any: most
-    rows cross one stroke (a 7's bar is one row of many).
-    """
-    big = Image.new("L", (SIZE * 8, SIZE * 8), 0)
+    line = np.count_nonzero(skeletonize(image > INK))
+    return float(image.sum()) / 255 / max(1, line)
+
+
+def row_width(image: np.ndarray) -> float:
+    """The stroke width of a digit (uint8 28x28) whose rows cross one stroke (a 1, a
+    7: its bar is one row of many), in pixels: the median count of inked pixels
+    along a row that has any."""
     per_row = np.count_nonzero(image > INK, axis=1)
-    width = max(1.5, float(np.median(per_row[per_row > 0])))
-    draw(big, width * 8)
+    return float(np.median(per_row[per_row > 0]))
+
+
+def _with_stroke(
+    image: np.ndarray, draw: Callable[[Image.Image, float], None], width: float
+) -> np.ndarray:
+    """``image`` (uint8 28x28) with a stroke drawn by ``draw`` at 8x and box-reduced,
+    ``width`` pixels wide at 28x28, at least 1.5 (``draw`` gets the 8x canvas and
+    the 8x width)."""
+    big = Image.new("L", (SIZE * 8, SIZE * 8), 0)
+    draw(big, max(1.5, width) * 8)
     stroke = np.asarray(big.resize((SIZE, SIZE), Image.Resampling.BOX), np.float32)
     return np.maximum(image, np.clip(stroke * 1.1, 0, 255).astype(np.uint8))
 
@@ -224,7 +242,7 @@ def flag_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
         pen.line([(x0, y0), (x1, y1)], fill=255, width=round(width))
         pen.ellipse([x1 - width / 2, y1 - width / 2, x1 + width / 2, y1 + width / 2], fill=255)
 
-    return _with_stroke(image, draw)
+    return _with_stroke(image, draw, row_width(image))
 
 
 def cross_seven(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
@@ -245,7 +263,7 @@ def cross_seven(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | Non
             [(centre - half, y), (centre + half, y)], fill=255, width=round(width)
         )
 
-    return _with_stroke(image, draw)
+    return _with_stroke(image, draw, row_width(image))
 
 
 def small_top_loop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
@@ -265,7 +283,7 @@ def small_top_loop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | 
     if rows.size < 8:
         return None
     top, bottom = rows[0] - 0.5, rows[-1] + 0.5
-    width = max(1.2, float(image.sum()) / 255 / max(1, np.count_nonzero(skeletonize(ink))))
+    width = max(1.2, pen_width(image))
     middle = np.arange(round(top + 0.3 * (bottom - top)), round(top + 0.7 * (bottom - top)) + 1)
     inked = ink[middle]
     first, last = inked.argmax(axis=1), SIZE - 1 - inked[:, ::-1].argmax(axis=1)
@@ -297,16 +315,66 @@ def small_top_loop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | 
     return drawn if (ndi.binary_fill_holes(strokes) & ~strokes).any() else None
 
 
+def hook_tail(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """A 9 (uint8 28x28, as MNIST's) whose tail ends in a hook to the left, as a 9
+    written like a "g"; None when it has too little ink.
+
+    The hook is a quadratic Bezier curve that leaves the stem going straight down
+    ``HOOK_START`` of the height above its foot, is lowest on the foot's row and
+    ends ``HOOK_LENGTH`` of the width to the left, ``HOOK_RISE`` of the height up;
+    the stem below its start stays under the hook's stroke. The result is centred
+    by its mass again, as the pipeline centres what it reads.
+    """
+    ink = image > INK
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size < 8:
+        return None
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    start = int(rows[-1] - max(1, round(rng.uniform(*HOOK_START) * height)))
+    if not ink[start].any():
+        return None
+    x0, y0 = (np.flatnonzero(ink[start]).mean() + 0.5) * 8, (start + 0.5) * 8
+    foot = (rows[-1] + 0.5) * 8
+    x2 = max(4.0, x0 - rng.uniform(*HOOK_LENGTH) * width * 8)
+    y2 = foot - rng.uniform(*HOOK_RISE) * height * 8
+    # the control point that puts the curve's lowest point on the foot's row
+    control = np.array([x0, foot + math.sqrt((foot - y0) * (foot - y2))])
+    t = np.linspace(0, 1, 24)[:, None]
+    start_point, end = np.array([x0, y0]), np.array([x2, y2])
+    curve = (1 - t) ** 2 * start_point + 2 * t * (1 - t) * control + t**2 * end
+
+    def draw(canvas: Image.Image, width: float) -> None:
+        pen = ImageDraw.Draw(canvas)
+        pen.line([tuple(p) for p in curve], fill=255, width=round(width), joint="curve")
+        for x, y in (curve[0], curve[-1]):
+            pen.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
+
+    # a 9's loop crosses its rows twice: the medial line gives its pen's width
+    hooked = _with_stroke(image, draw, pen_width(image)).astype(np.float32)
+    return np.round(centre_by_mass(trim(hooked))).astype(np.uint8)
+
+
 # digit -> (share of its training images, the function that draws one in the style)
 STYLES: dict[int, tuple[float, Callable[[np.ndarray, np.random.Generator], np.ndarray | None]]] = {
     1: (FLAG_SHARE, flag_one),
     7: (CROSS_SHARE, cross_seven),
     8: (SMALL_TOP_SHARE, small_top_loop),
+    9: (HOOK_SHARE, hook_tail),
 }
-# the training recipe's ``augment`` -> the digits given their style: "continental" is
-# the ten-class model of 2026-12-01 03:59, kept so that its card still reads the same
-STYLE_SETS: dict[str, tuple[int, ...]] = {"continental": (1, 7), "styles": (1, 7, 8)}
-STYLE_WORDS = {1: "1s with a flag", 7: "crossed 7s", 8: "8s with a small top loop"}
+# the training recipe's ``augment`` -> the digits given their style: "continental" and
+# "styles" are the ten-class models of 2026-12-01, kept so that their cards still read
+# (and regenerate) the same
+STYLE_SETS: dict[str, tuple[int, ...]] = {
+    "continental": (1, 7),
+    "styles": (1, 7, 8),
+    "four-styles": (1, 7, 8, 9),
+}
+STYLE_WORDS = {
+    1: "1s with a flag",
+    7: "crossed 7s",
+    8: "8s with a small top loop",
+    9: "9s with a hooked tail",
+}
 
 
 def learned_styles(card: dict) -> tuple[int, ...] | None:
@@ -320,7 +388,8 @@ def styles(
     images: np.ndarray, labels: np.ndarray, seed: int = 0, digits: tuple[int, ...] = (1, 7, 8)
 ) -> tuple[np.ndarray, np.ndarray]:
     """The training set plus flagged 1s (:func:`flag_one`), crossed 7s
-    (:func:`cross_seven`) and 8s with a small top loop (:func:`small_top_loop`).
+    (:func:`cross_seven`), 8s with a small top loop (:func:`small_top_loop`) and 9s
+    with a hooked tail (:func:`hook_tail`), those of ``digits``.
 
     Parameters
     ----------

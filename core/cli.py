@@ -235,9 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument(
         "--augment",
         choices=AUGMENTATIONS,
-        help="redraw: also train on redrawn digits; styles: also on 1s with a flag, crossed 7s "
-        "and 8s with a small top loop (as the shipped ten-class model); continental: the 1s "
-        "and 7s only",
+        help="redraw: also train on redrawn digits; four-styles: also on 1s with a flag, "
+        "crossed 7s, 8s with a small top loop and 9s with a hooked tail (as the shipped "
+        "ten-class model); styles: the 1s, 7s and 8s; continental: the 1s and 7s",
     )
     trainer.add_argument(
         "--calibrate",

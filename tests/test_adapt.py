@@ -112,7 +112,7 @@ def test_a_sample_without_every_class_is_refused_in_one_line(personal):
 
 def test_the_mnist_sample_has_the_flagged_ones_the_base_model_learned(mnist_train):
     seen, targets = mnist_sample(mnist_train, TEN, 2_000, seed=0)
-    assert TEN.card["parameters"]["augment"] == "styles"
+    assert TEN.card["parameters"]["augment"] == "four-styles"
     assert len(targets) > 2_000 and seen.shape == (len(targets), 784)
     pair = load_model("binary-3-8")  # MNIST's alone: the sample is MNIST's alone
     _, pair_targets = mnist_sample(mnist_train, pair, 2_000, seed=0)
