@@ -132,7 +132,7 @@ def mnist_sample(
     """A random MNIST sample for the base model's task, as the model sees it.
 
     When the base model also learned other writing styles (flagged 1s, crossed 7s,
-    8s with a small top loop: its card's ``augment`` is a key of
+    8s with a small top loop, 9s with a hooked tail: its card's ``augment`` is a key of
     :data:`core.augment.STYLE_SETS`), the sample has them too, made from its own
     digits, so that adapting does not wear that away.
 

@@ -13,9 +13,10 @@ shown. The result stays one linear layer on 784 pixels.
 
 :func:`styles` adds ways of writing that MNIST's American writers seldom used: a 1
 with a flag at its top and a 7 crossed at its middle, as much of Europe and
-Latin America writes them, and an 8 whose top loop is much smaller than its
-bottom one. Without them the model read seven in ten flagged 1s as another
-digit, and an 8 with a small top loop as a 0.
+Latin America writes them, an 8 whose top loop is much smaller than its bottom
+one, and a 9 whose tail hooks to the left, written like a "g". Without them the
+model read seven in ten flagged 1s as another digit, an 8 with a small top loop
+as a 0, and published hooked 9s as 3 or 8.
 
 Every redrawn image is determined by ``(seed, index)``: the same call gives the same
 bytes on any machine with the same library versions, whatever the number of
@@ -35,7 +36,15 @@ from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage as ndi
 from scipy.special import expit
 
-from core.preprocess import SIZE, centre_by_mass, crop_to_ink, preprocess, to_mnist, trim
+from core.preprocess import (
+    SIZE,
+    centre_by_mass,
+    crop_to_ink,
+    preprocess,
+    scale_to_box,
+    to_mnist,
+    trim,
+)
 
 UPSCALE = 4  # MNIST's 28 px drawn at 112 px: room for thin pens and shears
 MAX_ROTATION = 15.0  # degrees either way
@@ -52,7 +61,7 @@ CROSS_LENGTH = (0.3, 0.5)  # ... by a bar this long (of the digit's height)...
 CROSS_HEIGHT = (0.45, 0.6)  # ... this far down the digit
 SMALL_TOP_SHARE = 0.15  # share of the training 8s also drawn with a smaller top loop...
 SMALL_TOP_HEIGHT = (0.4, 0.75)  # ... its height this share of what it was
-HOOK_SHARE = 0.25  # share of the training 9s also given a tail hooked to the left...
+HOOK_SHARE = 0.15  # share of the training 9s also given a tail hooked to the left...
 HOOK_START = (0.15, 0.3)  # ... leaving the stem this far above its foot (of the height)...
 HOOK_LENGTH = (0.5, 0.9)  # ... reaching this far left of the stem (of the digit's width)...
 HOOK_RISE = (0.0, 0.22)  # ... and coming back up this far (of the digit's height)
@@ -214,12 +223,13 @@ def row_width(image: np.ndarray) -> float:
 def _with_stroke(
     image: np.ndarray, draw: Callable[[Image.Image, float], None], width: float
 ) -> np.ndarray:
-    """``image`` (uint8 28x28) with a stroke drawn by ``draw`` at 8x and box-reduced,
-    ``width`` pixels wide at 28x28, at least 1.5 (``draw`` gets the 8x canvas and
-    the 8x width)."""
-    big = Image.new("L", (SIZE * 8, SIZE * 8), 0)
+    """``image`` (uint8, 28x28 or larger) with a stroke drawn by ``draw`` at 8x and
+    box-reduced, ``width`` pixels wide at 1x, at least 1.5 (``draw`` gets the 8x
+    canvas and the 8x width)."""
+    height, width_px = image.shape
+    big = Image.new("L", (width_px * 8, height * 8), 0)
     draw(big, max(1.5, width) * 8)
-    stroke = np.asarray(big.resize((SIZE, SIZE), Image.Resampling.BOX), np.float32)
+    stroke = np.asarray(big.resize((width_px, height), Image.Resampling.BOX), np.float32)
     return np.maximum(image, np.clip(stroke * 1.1, 0, 255).astype(np.uint8))
 
 
@@ -317,13 +327,14 @@ def small_top_loop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | 
 
 def hook_tail(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     """A 9 (uint8 28x28, as MNIST's) whose tail ends in a hook to the left, as a 9
-    written like a "g"; None when it has too little ink.
+    written like a "g"; None when it has too little ink or no stem to hook.
 
-    The hook is a quadratic Bezier curve that leaves the stem going straight down
-    ``HOOK_START`` of the height above its foot, is lowest on the foot's row and
-    ends ``HOOK_LENGTH`` of the width to the left, ``HOOK_RISE`` of the height up;
-    the stem below its start stays under the hook's stroke. The result is centred
-    by its mass again, as the pipeline centres what it reads.
+    The hook is a quadratic Bezier curve that leaves the stem ``HOOK_START`` of the
+    height above its foot, heading for the foot (so that a slanted stem goes on as
+    it was and its end stays under the new stroke), is lowest on the foot's row
+    and ends ``HOOK_LENGTH`` of the width left of the stem, ``HOOK_RISE`` of the
+    height up. The wider digit is then brought back to MNIST's 20 px box and
+    centred by its mass, as the pipeline brings what it reads.
     """
     ink = image > INK
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
@@ -331,14 +342,22 @@ def hook_tail(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
         return None
     height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     start = int(rows[-1] - max(1, round(rng.uniform(*HOOK_START) * height)))
-    if not ink[start].any():
+    foot_x = np.flatnonzero(ink[rows[-1]]).mean()
+    runs, count = ndi.label(ink[start])
+    if count == 0:
         return None
-    x0, y0 = (np.flatnonzero(ink[start]).mean() + 0.5) * 8, (start + 0.5) * 8
-    foot = (rows[-1] + 0.5) * 8
-    x2 = max(4.0, x0 - rng.uniform(*HOOK_LENGTH) * width * 8)
+    # the run nearest the foot is the stem (another one is the loop's side)
+    centres = ndi.mean(np.arange(SIZE), runs, range(1, count + 1))
+    stem_x = float(centres[np.argmin(np.abs(np.asarray(centres) - foot_x))])
+    pad = SIZE // 2  # room for the hook; the whole is scaled back into the box below
+    x0, y0 = (stem_x + pad + 0.5) * 8, (start + pad + 0.5) * 8
+    xf, foot = (foot_x + pad + 0.5) * 8, (rows[-1] + pad + 0.5) * 8
+    x2 = min(x0, xf) - rng.uniform(*HOOK_LENGTH) * width * 8
     y2 = foot - rng.uniform(*HOOK_RISE) * height * 8
-    # the control point that puts the curve's lowest point on the foot's row
-    control = np.array([x0, foot + math.sqrt((foot - y0) * (foot - y2))])
+    # the control point on the line from the start through the foot's ink that puts
+    # the curve's lowest point on the foot's row
+    along = (math.sqrt((foot - y0) * (foot - y2)) + foot - y0) / (foot - y0)
+    control = np.array([x0 + along * (xf - x0), y0 + along * (foot - y0)])
     t = np.linspace(0, 1, 24)[:, None]
     start_point, end = np.array([x0, y0]), np.array([x2, y2])
     curve = (1 - t) ** 2 * start_point + 2 * t * (1 - t) * control + t**2 * end
@@ -350,8 +369,9 @@ def hook_tail(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
             pen.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
 
     # a 9's loop crosses its rows twice: the medial line gives its pen's width
-    hooked = _with_stroke(image, draw, pen_width(image)).astype(np.float32)
-    return np.round(centre_by_mass(trim(hooked))).astype(np.uint8)
+    hooked = _with_stroke(np.pad(image, pad), draw, pen_width(image))
+    digit = scale_to_box(trim(hooked).astype(np.float32) / 255)
+    return np.round(centre_by_mass(digit) * 255).astype(np.uint8)
 
 
 # digit -> (share of its training images, the function that draws one in the style)
@@ -400,7 +420,9 @@ def styles(
     seed : int
         With the labels, decides which digits are drawn again, and how.
     digits : tuple of int
-        The digits given their style (keys of ``STYLES``), in this order.
+        The digits given their style (keys of ``STYLES``), in this order; the
+        default is the "styles" recipe, the shipped model's is ``STYLE_SETS``'s
+        "four-styles".
 
     Returns
     -------

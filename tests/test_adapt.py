@@ -110,7 +110,7 @@ def test_a_sample_without_every_class_is_refused_in_one_line(personal):
         adapt(TEN, images[low], labels[low], mnist)
 
 
-def test_the_mnist_sample_has_the_flagged_ones_the_base_model_learned(mnist_train):
+def test_the_mnist_sample_has_the_styles_the_base_model_learned(mnist_train):
     seen, targets = mnist_sample(mnist_train, TEN, 2_000, seed=0)
     assert TEN.card["parameters"]["augment"] == "four-styles"
     assert len(targets) > 2_000 and seen.shape == (len(targets), 784)

@@ -35,6 +35,8 @@ STILL_CLOSE = {
     "1_wikunia_2.png": 1,  # a flagged 1 (photo) read as 4; then 1, unsure
     "7_mhw32_4.jpg": 7,  # a 7 crossed high, a sure 9 at 88%; now an unsure 9
     "8_maikkatko_9.png": 8,  # a round top on a wide flat loop, a sure 2 at 87%: two loops
+    "9_wikunia_10.png": 9,  # a hooked 9 (photo), a sure 3 at 86%; now an unsure 3
+    "3_mhw32_8.png": 3,  # a wide flat 3 (photo), read as 3 until the hooked 9s; an unsure 9
 }
 
 
@@ -53,7 +55,7 @@ def published(name: str) -> Path:
     return path
 
 
-def test_styles_adds_ones_sevens_and_eights_deterministically(mnist_train):
+def test_styles_adds_ones_sevens_eights_and_nines_deterministically(mnist_train):
     images, labels = mnist_train.images[:3000], mnist_train.labels[:3000]
     grown, grown_labels = augment.styles(images, labels, seed=0)
     count = {digit: np.count_nonzero(labels == digit) for digit in (1, 7, 8)}
@@ -77,7 +79,7 @@ def test_styles_adds_ones_sevens_and_eights_deterministically(mnist_train):
     four, four_labels = augment.styles(images, labels, 0, augment.STYLE_SETS["four-styles"])
     assert np.array_equal(four[: len(grown)], grown)
     nines = four_labels[len(grown) :]
-    assert (nines == 9).all() and 0.9 * augment.HOOK_SHARE * count_nines <= nines.size
+    assert (nines == 9).all() and nines.size == round(augment.HOOK_SHARE * count_nines)
 
 
 def test_digits_without_ink_or_stem_are_left_out():
@@ -127,8 +129,11 @@ def test_a_nine_gets_a_tail_hooked_to_the_lower_left_as_wide_as_its_strokes(mnis
     for nine in nines:
         hooked = augment.hook_tail(nine, rng)
         assert hooked is not None and hooked.dtype == np.uint8
-        # the same digit, shifted as its new centre of mass asks
-        assert augment.pen_width(hooked) == pytest.approx(augment.pen_width(nine), rel=0.3)
+        # brought back to MNIST's 20 px box, centred, drawn with the digit's own pen
+        rows, cols = np.nonzero(hooked)
+        assert max(np.ptp(rows), np.ptp(cols)) + 1 == 20
+        assert 12 <= rows.mean() <= 16 and 12 <= cols.mean() <= 16
+        assert augment.pen_width(hooked) == pytest.approx(augment.pen_width(nine), rel=0.35)
         assert len(_loops(hooked)) >= len(_loops(nine)) - 1  # a loop may touch the hook
         rows, cols = np.nonzero(hooked > augment.INK)
         old_rows, old_cols = np.nonzero(nine > augment.INK)
@@ -136,7 +141,6 @@ def test_a_nine_gets_a_tail_hooked_to_the_lower_left_as_wide_as_its_strokes(mnis
         old_low = old_rows > np.percentile(old_rows, 80)
         # ... now reaches further left of the digit's middle than the straight tail did
         further += cols[low].min() - cols.mean() < old_cols[old_low].min() - old_cols.mean()
-        assert np.ptp(rows) == pytest.approx(np.ptp(old_rows), abs=2)  # about as tall
     # (not every 9: one whose loop sits low already reaches as far left near its foot)
     assert further >= 0.85 * len(nines)
 
