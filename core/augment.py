@@ -65,6 +65,7 @@ HOOK_SHARE = 0.15  # share of the training 9s also given a tail hooked to the le
 HOOK_START = (0.15, 0.3)  # ... leaving the stem this far above its foot (of the height)...
 HOOK_LENGTH = (0.5, 0.9)  # ... reaching this far left of the stem (of the digit's width)...
 HOOK_RISE = (0.0, 0.22)  # ... and coming back up this far (of the digit's height)
+HOOK_OVERHANG = 0.1  # ... but ending at most this far past the digit's left side (of its width)
 INK = 100  # uint8: a pixel this bright is the digit's ink, for placing the strokes
 
 
@@ -332,9 +333,11 @@ def hook_tail(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     The hook is a quadratic Bezier curve that leaves the stem ``HOOK_START`` of the
     height above its foot, heading for the foot (so that a slanted stem goes on as
     it was and its end stays under the new stroke), is lowest on the foot's row
-    and ends ``HOOK_LENGTH`` of the width left of the stem, ``HOOK_RISE`` of the
-    height up. The wider digit is then brought back to MNIST's 20 px box and
-    centred by its mass, as the pipeline brings what it reads.
+    and ends ``HOOK_LENGTH`` of the width left of the stem or the foot, whichever
+    is further left, but at most ``HOOK_OVERHANG`` of it past the digit's left
+    side, and ``HOOK_RISE`` of the height up. The wider digit is then brought back
+    to MNIST's 20 px box and centred by its mass, as the pipeline brings what it
+    reads.
     """
     ink = image > INK
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
@@ -352,7 +355,10 @@ def hook_tail(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     pad = SIZE // 2  # room for the hook; the whole is scaled back into the box below
     x0, y0 = (stem_x + pad + 0.5) * 8, (start + pad + 0.5) * 8
     xf, foot = (foot_x + pad + 0.5) * 8, (rows[-1] + pad + 0.5) * 8
-    x2 = min(x0, xf) - rng.uniform(*HOOK_LENGTH) * width * 8
+    # no further than HOOK_OVERHANG of the width past the digit's left side: a hook
+    # that widened it much would be squashed flat when brought back to the box
+    leftmost = (cols[0] + pad - HOOK_OVERHANG * width) * 8
+    x2 = max(leftmost, min(x0, xf) - rng.uniform(*HOOK_LENGTH) * width * 8)
     y2 = foot - rng.uniform(*HOOK_RISE) * height * 8
     # the control point on the line from the start through the foot's ink that puts
     # the curve's lowest point on the foot's row
