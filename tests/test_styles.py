@@ -88,8 +88,16 @@ def test_digits_without_ink_or_stem_are_left_out():
     assert augment.cross_seven(blank[0], np.random.default_rng(0)) is None
     assert augment.small_top_loop(blank[0], np.random.default_rng(0)) is None
     assert augment.hook_tail(blank[0], np.random.default_rng(0)) is None
-    images, labels = augment.styles(blank, np.array([1, 7, 8, 9], np.uint8), 0, (1, 7, 8, 9))
-    assert images is blank and labels.tolist() == [1, 7, 8, 9]
+    # twenty of each, so that every share picks some: none can be drawn again
+    many = np.zeros((80, 28, 28), np.uint8)
+    digits = np.repeat(np.array([1, 7, 8, 9], np.uint8), 20)
+    images, labels = augment.styles(many, digits, 0, (1, 7, 8, 9))
+    assert images is many and labels is digits
+    # a 7 whose row at the bar's height has no ink (its stem broken there) gets no bar
+    short = np.zeros((28, 28), np.uint8)
+    short[4:7, 6:22] = 255  # the top bar...
+    short[21:24, 10:13] = 255  # ... and the stem's foot alone
+    assert augment.cross_seven(short, np.random.default_rng(0)) is None
     with pytest.raises(TypeError, match="uint8"):
         augment.styles(blank.astype(np.float32), np.array([1, 7, 8, 8]))
 
