@@ -411,7 +411,10 @@ def learned_styles(card: dict) -> tuple[int, ...] | None:
 
 
 def styles(
-    images: np.ndarray, labels: np.ndarray, seed: int = 0, digits: tuple[int, ...] = (1, 7, 8)
+    images: np.ndarray,
+    labels: np.ndarray,
+    seed: int = 0,
+    digits: tuple[int, ...] = STYLE_SETS["styles"],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The training set plus flagged 1s (:func:`flag_one`), crossed 7s
     (:func:`cross_seven`), 8s with a small top loop (:func:`small_top_loop`) and 9s
