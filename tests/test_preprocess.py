@@ -312,6 +312,21 @@ def test_exif_rotated_jpeg_is_turned_upright():
     assert np.abs(ignored.pixels - straight.pixels).mean() > 0.05
 
 
+def test_a_large_colour_jpeg_is_decoded_to_its_luma_and_stored_in_colour():
+    from core.imagefile import FINE_SIDE, load, open_image, to_png
+
+    rng = np.random.default_rng(3)
+    colour = rng.integers(0, 256, (1, 1, 3), np.uint8) * np.ones((1600, 2000, 1), np.uint8)
+    colour[600:1000, 900:1100] = (20, 40, 160)  # a blue stroke
+    data = encode(Image.fromarray(colour), "JPEG", quality=90)
+    decoded = open_image(data, luma=True)
+    assert decoded.mode == "L" and max(decoded.size) >= FINE_SIDE  # reduced, colour never made
+    rgb = open_image(data)
+    assert rgb.mode == "RGB"
+    assert np.abs(load(data)[..., 0] * 255 - np.asarray(rgb.convert("L"), np.float32)).max() <= 2
+    assert Image.open(io.BytesIO(to_png(data))).mode == "RGB"  # My digits keep the colour
+
+
 def test_sixteen_bit_palette_and_cmyk_files_work(reference):
     gray = canvas(mode="L")
     sixteen = Image.fromarray(gray.astype(np.uint16) * 257)
@@ -529,3 +544,23 @@ def test_a_stroke_across_a_tight_crop_is_no_rule(digit):
 def test_a_stroke_running_off_a_photo_on_one_axis_only_is_no_rule():
     paper = render_strokes(EDGE_TO_EDGE[4], pen=18, ink=30, background=235, mode="L")
     assert not pp.rule_lines(paper < 128).any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hnp.arrays(
+        np.float32,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=50),
+        elements=st.floats(0, 1, width=32),
+    ),
+    st.integers(1, 70),
+)
+def test_square_filter_equals_scipys_minimum_and_maximum_filters(image, size):
+    # the openings are the photo path's main cost: square_filter is the fast way to
+    # them, and must give scipy's values exactly, borders (mirrored) included
+    assert np.array_equal(
+        pp.square_filter(image, size, np.minimum), pp.ndi.minimum_filter(image, size)
+    )
+    assert np.array_equal(
+        pp.square_filter(image, size, np.maximum), pp.ndi.maximum_filter(image, size)
+    )
