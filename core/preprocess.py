@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
+from statistics import NormalDist
 from typing import NamedTuple
 
 import numpy as np
@@ -58,6 +60,7 @@ CENTRE = 14.0  # MNIST: mean centre of mass (row, column) of the training digits
 MNIST_STROKE_WIDTH = 2.86  # MNIST: median stroke width in the 20-px box, see the module doc
 STROKE_TOLERANCE = 0.25  # widths within this fraction of the target are left alone
 STROKE_THRESHOLD = 0.35  # ink at or above this level (of 1) counts as stroke when measuring
+THIN_QUANTILE = 10  # thinning stops where this percentile of the ridge's widths reaches the target
 STROKE_PAD = 8  # margin (px at WORK_BOX scale) for thickening: the largest outward shift + 1
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full scale)
 DEFAULT_THRESHOLD = 0.1  # automatic contrast threshold on clean images (fraction of ink level)
@@ -65,6 +68,7 @@ INK_SIGMAS = 6.0  # ink stands this many noise levels (robust sigma) above the p
 INK_LEVEL_QUANTILE = 0.9  # the ink level: this quantile of the pixels that stand out
 MIN_INK_PIXELS = 8  # fewer pixels standing out than this is no ink
 FILLED_INK_SHARE = 0.1  # ... read from the paper's lighter quarter: this share of the image
+PAPER_QUANTILES = (0.25, 0.1)  # ... or, for a bold digit filling a scan, its lightest tenth
 PHOTO_BLUR = 0.7  # px: photos are blurred this much first, grain and JPEG blocks fade
 BORDER_FRACTION = 0.03  # the border ring, a fraction of the shortest side...
 BORDER_MARGIN = 0.4  # ... tells the polarity when its median leans this far to one end
@@ -520,7 +524,7 @@ def remove_background(gray: np.ndarray, light_ink: bool, background: np.ndarray)
 
 
 def normalise_contrast(
-    signal: np.ndarray, threshold: float | None = None
+    signal: np.ndarray, threshold: float | None = None, bold: bool = False
 ) -> tuple[np.ndarray, bool]:
     """Scale the ink level to 1 and cut what is below ``threshold`` (see PreprocessOptions).
 
@@ -531,7 +535,9 @@ def normalise_contrast(
     ``INK_LEVEL_QUANTILE`` quantile of those pixels. When a digit covers much of the
     frame (``FILLED_INK_SHARE`` of it stands out above the paper read from its
     lighter quarter), the threshold's floor and noise are read from there, if that
-    lowers the threshold.
+    lowers the threshold. ``bold``: failing that, from its lightest tenth (a bold
+    digit filling a small scan covers three quarters of it); only a last try, for a
+    photo's paper read with the wrong polarity stands out from there too.
 
     Returns
     -------
@@ -548,12 +554,16 @@ def normalise_contrast(
     floor, noise = _paper_level(cumulative, 0.5)
     below = _pixels_below(cumulative, _ink_bar(floor, noise))
     if total - below < MIN_INK_PIXELS:
-        # A digit filling the frame (a tight scan) may cover half of it: the median is
-        # then on the strokes' edges. Read the paper from the lighter quarter instead,
-        # and believe it only when a digit-sized share of the image stands out.
-        floor, noise = _paper_level(cumulative, 0.25)
-        below = _pixels_below(cumulative, _ink_bar(floor, noise))
-        if total - below < FILLED_INK_SHARE * total:
+        # A digit filling the frame (a tight scan) may cover half of it, a bold one
+        # three quarters: the median is then on the strokes. Read the paper from the
+        # lighter quarter instead (or tenth), and believe it only when a digit-sized
+        # share of the image stands out.
+        for quantile in PAPER_QUANTILES if bold else PAPER_QUANTILES[:1]:
+            floor, noise = _paper_level(cumulative, quantile)
+            below = _pixels_below(cumulative, _ink_bar(floor, noise))
+            if total - below >= FILLED_INK_SHARE * total:
+                break
+        else:
             return np.zeros_like(signal), True
     rank = below + INK_LEVEL_QUANTILE * (total - below)
     level = float(np.searchsorted(cumulative, rank)) / (bins - 1)
@@ -585,10 +595,11 @@ def _ink_bar(floor: float, noise: float) -> float:
 def _paper_level(cumulative: np.ndarray, quantile: float) -> tuple[float, float]:
     """The paper's level and noise (robust sigma) from the lowest pixels of a histogram.
 
-    ``quantile`` 0.5: the median and the scaled median absolute deviation. 0.25:
-    the same read from the lower quartile, as if the paper's values were normal
-    (its quartile sits 0.674 sigma below its mean; the window around it holding a
-    quarter of all pixels is 0.399 sigma wide), for when ink covers up to half.
+    ``quantile`` 0.5: the median and the scaled median absolute deviation. Lower
+    (0.25, 0.1): the same read from that quantile, as if the paper's values were
+    normal (the lower quartile sits 0.674 sigma below the mean and the window
+    around it holding a quarter of all pixels reaches 0.399 sigma either side; the
+    tenth, 1.28 and 0.283), for when ink covers up to half or three quarters.
     """
     bins = len(cumulative)
     total = int(cumulative[-1])
@@ -600,8 +611,23 @@ def _paper_level(cumulative: np.ndarray, quantile: float) -> tuple[float, float]
     width = float(np.searchsorted(inside, total * quantile)) / (bins - 1)
     if quantile == 0.5:
         return at / (bins - 1), 1.4826 * width
-    sigma = width / 0.399
-    return at / (bins - 1) + 0.674 * sigma, sigma
+    below_mean, reach = _normal_window(quantile)
+    sigma = width / reach
+    return at / (bins - 1) + below_mean * sigma, sigma
+
+
+@cache
+def _normal_window(quantile: float) -> tuple[float, float]:
+    """How far (in sigma) a normal distribution's ``quantile`` lies below its mean, and
+    the half-width of the window around it that holds that share of the values."""
+    normal = NormalDist()
+    below_mean = -normal.inv_cdf(quantile)
+    low, high = 0.0, 4.0
+    for _ in range(50):  # bisection: the share held grows with the half-width
+        reach = (low + high) / 2
+        held = normal.cdf(-below_mean + reach) - normal.cdf(-below_mean - reach)
+        low, high = (reach, high) if held < quantile else (low, reach)
+    return below_mean, (low + high) / 2
 
 
 def _pixels_below(cumulative: np.ndarray, value: float) -> int:
@@ -1213,11 +1239,12 @@ def normalise_stroke(
 
     The outline of the ink (:func:`outline`) is moved out or in along the distance
     to it by half the difference, with a one-pixel anti-aliased edge; thinning
-    keeps a faint core (the ridge of the distance) where a stroke would vanish.
-    Thickening keeps every loop open (:func:`hole_growth`), and grows half as much
-    when it would close a gap between strokes into a new loop. Widths within
-    ``STROKE_TOLERANCE`` of the target are returned unchanged; otherwise the result
-    has a margin of ``STROKE_PAD`` pixels (see :func:`trim`).
+    keeps a faint core (the ridge of the distance) where a stroke would vanish, and
+    goes no further than brings the thinnest strokes (``THIN_QUANTILE``) to
+    ``target``. Thickening keeps every loop open (:func:`hole_growth`), and grows
+    half as much when it would close a gap between strokes into a new loop. Widths
+    within ``STROKE_TOLERANCE`` of the target are returned unchanged; otherwise the
+    result has a margin of ``STROKE_PAD`` pixels (see :func:`trim`).
     """
     if width <= 0 or abs(target - width) <= STROKE_TOLERANCE * target:
         return ink
@@ -1232,8 +1259,14 @@ def normalise_stroke(
             grown = np.clip(hole_growth(mask, outside, shift / 2) + 1 - outside, 0, 1)
         return grown.astype(np.float32)
     inside = ndi.distance_transform_edt(mask)
-    redrawn = np.clip(inside + shift, 0, 1).astype(np.float32)
     ridge = mask & (inside >= ndi.maximum_filter(inside, size=3))
+    # One digit's strokes differ in width (a blot, a loop the pen filled, a bold
+    # scan's corners): thinning all by the mean's excess cuts the thinner ones to a
+    # hairline and leaves the blots. Thin only as far as the thinnest strokes can go:
+    # a stroke w px wide (w odd) has its ridge (w + 1) / 2 px from the outside.
+    thinnest = 2 * float(np.percentile(inside[ridge], THIN_QUANTILE)) - 1
+    shift = min(0.0, max(shift, (target - thinnest) / 2))
+    redrawn = np.clip(inside + shift, 0, 1).astype(np.float32)
     return np.maximum(redrawn, ridge * np.float32(0.5))
 
 
@@ -1337,6 +1370,11 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         dark = read_ink(full, options, light=False)
         if not dark.blank:
             read = dark
+    if read.blank and read.size:
+        # a bold digit that fills a small scan may cover three quarters of it
+        bold = read_ink(full, options, read.light, bold=True)
+        if not bold.blank:
+            read = bold
     keep = None if read.blank else ink_components(read.ink)
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk
@@ -1388,10 +1426,13 @@ class InkReading(NamedTuple):
     size: int  # side of the background's opening in px; 0 for a clean drawing
 
 
-def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = None) -> InkReading:
+def read_ink(
+    full: np.ndarray, options: PreprocessOptions, light: bool | None = None, bold: bool = False
+) -> InkReading:
     """Steps 3-5 on a grey image: reduce, find the polarity, remove the background.
 
-    ``light`` forces the polarity (else ``options.invert``, else automatic).
+    ``light`` forces the polarity (else ``options.invert``, else automatic); ``bold``
+    is :func:`normalise_contrast`'s.
     """
     gray = reduce_gray(full)
     size = 0  # a clean drawing's background is flat
@@ -1407,7 +1448,8 @@ def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = 
     elif light is None:
         light = ink_is_light(gray, level)
     background = estimate_background(gray, light, size, level)
-    ink, blank = normalise_contrast(remove_background(gray, light, background), options.contrast)
+    signal = remove_background(gray, light, background)
+    ink, blank = normalise_contrast(signal, options.contrast, bold)
     return InkReading(gray, light, background, ink, blank, size)
 
 

@@ -480,6 +480,35 @@ def test_small_postal_scans_once_misread_are_read(model, mnist_test, index, seed
     assert read(model, scan) == int(mnist_test.labels[index])
 
 
+def test_ink_covering_three_quarters_of_the_frame_is_blank_only_at_first():
+    # A bold digit filling a small scan: the lightest quarter of the signal is still
+    # on the strokes' edges. The lightest tenth finds the paper, as a last try.
+    rng = np.random.default_rng(1)
+    bold = ring(width=16)
+    assert 0.7 < bold.mean() < 0.85
+    signal = np.abs(rng.normal(0, 0.01, bold.shape)) + ndi.gaussian_filter(bold * 0.7, 1.0)
+    signal = np.clip(signal, 0, 1).astype(np.float32)
+    assert pp.normalise_contrast(signal)[1], "the quartile alone reads no paper"
+    ink, blank = pp.normalise_contrast(signal, bold=True)
+    assert not blank
+    assert (ink[bold] > 0.5).mean() > 0.9 and (ink[signal < 0.05] > 0).mean() < 0.05
+
+
+# Bold MNIST test digits as 48 px postal scans (index, label), once reported blank.
+ONCE_BLANK_SCANS = ((8481, 0), (6797, 2))
+
+
+@pytest.mark.parametrize(("index", "label"), ONCE_BLANK_SCANS)
+def test_bold_postal_scans_once_read_blank_are_read(model, mnist_test, index, label):
+    from core.augment import scanned
+
+    scan = scanned(
+        mnist_test.images[index].astype(np.float32) / 255, np.random.default_rng([index, 2, 11])
+    )
+    assert scan.shape == (48, 48) and int(mnist_test.labels[index]) == label
+    assert read(model, scan) == label
+
+
 def test_a_frame_filling_fives_bars_are_no_rules(mnist_test):
     from core.augment import scanned
 
@@ -500,6 +529,23 @@ def test_thickening_a_thin_stroke_keeps_a_small_loop_open():
     final = pp.preprocess(thin).pixels > 0.5
     holes = ndi.binary_fill_holes(final) & ~final
     assert holes.sum() >= 2, "the 6's loop was filled in"
+
+
+def test_thinning_stops_where_the_thinnest_strokes_reach_the_target():
+    # A bold scan's blot beside a thinner stroke: thinning both by the mean's excess
+    # cut the thin one to a faint hairline.
+    ink = np.zeros((80, 80), np.float32)
+    ink[10:40, 10:40] = 1  # a blot 30 px wide
+    ink[40:72, 30:38] = 1  # a stroke 8 px wide
+    shape = pp.outline(ink)
+    width = pp.stroke_width(ink, shape)
+    assert width > 11
+    thinned = pp.normalise_stroke(ink, width, 6.0, shape)
+    across = thinned[60, 20:50]
+    assert 5 <= np.count_nonzero(across > 0.5) <= 8, (
+        "the thin stroke keeps about the target's width"
+    )
+    assert np.count_nonzero(thinned[25, :] > 0.5) > 20, "the blot is thinned no further"
 
 
 def test_hole_growth_is_limited_inside_loops_only():
