@@ -73,7 +73,8 @@ PHOTO_BLUR = 0.7  # px: photos are blurred this much first, grain and JPEG block
 BORDER_FRACTION = 0.03  # the border ring, a fraction of the shortest side...
 BORDER_MARGIN = 0.4  # ... tells the polarity when its median leans this far to one end
 POLARITY_STRONG = 3.0  # thin strokes settle the polarity when one side removes this much more
-THIN_SHARE = 0.005  # ... and this share of the image's squared contrast
+THIN_SHARE = 0.005  # ... and this share of the image's squared local contrast...
+LOCAL_SIDE = 0.1  # ... that of structure under this fraction of its side
 POLARITY_RATIO = 1.5  # the ink's side of the image removes this much more than the other
 MAX_STRUCTURE = 0.8  # ... and its largest, a fraction of the shortest side
 MARGIN_LIMIT = 0.5  # ... and no margin step past this fraction of it
@@ -405,13 +406,16 @@ def photo_polarity(gray: np.ndarray) -> bool:
 
     Thin dark strokes decide first: when an opening by a 3 or 5 px square removes
     over ``POLARITY_STRONG`` times more on the dark side than on the light one, and
-    a fair share of all the image's contrast (``THIN_SHARE``, so that grain and the
+    a fair share of the image's local contrast (``THIN_SHARE``, so that grain and the
     rims of a bold print do not count), the ink is dark, whatever the border shows
     (a sheet on a dark desk). Otherwise the border
     (:func:`border_polarity`), else the larger scales of :func:`ink_scale`.
     """
     blurred = ndi.gaussian_filter(gray, PHOTO_BLUR)
-    spread = blurred - np.float32(np.median(blurred))
+    # the contrast of structure under LOCAL_SIDE of the image: a shadow's or a desk's
+    # expanse does not count, or a small digit beside a hard shadow has no share of it
+    side = max(3, round(LOCAL_SIDE * min(gray.shape)))
+    spread = blurred - ndi.uniform_filter(blurred, size=side)
     energy = float(np.square(spread, dtype=np.float64).sum())
     for size in (3, 5):
         lit = _excess(blurred - opening(blurred, size))
