@@ -70,6 +70,7 @@ MIN_INK_PIXELS = 8  # fewer pixels standing out than this is no ink
 FILLED_INK_SHARE = 0.1  # ... read from the paper's lighter quarter: this share of the image
 PAPER_QUANTILES = (0.25, 0.1)  # ... or, for a bold digit filling a scan, its lightest tenth
 PHOTO_BLUR = 0.7  # px: photos are blurred this much first, grain and JPEG blocks fade
+BLUR_DROP = 0.02  # the background's light blur lowers it by at most this (of full scale)
 BORDER_FRACTION = 0.03  # the border ring, a fraction of the shortest side...
 BORDER_MARGIN = 0.4  # ... tells the polarity when its median leans this far to one end
 POLARITY_STRONG = 3.0  # thin strokes settle the polarity when one side removes this much more
@@ -480,8 +481,11 @@ def estimate_background(
     if level is not None:
         return np.full(gray.shape, level if light_ink else 1 - level, np.float32)
     background = opening(ink_bright, size)
-    # the opening hugs the noise's lower envelope: lift it to the paper's mean
-    return np.minimum(ndi.uniform_filter(background, size=3), ink_bright).astype(np.float32)
+    # the opening hugs the noise's lower envelope: lift it to the paper's mean, and
+    # lower it by no more than grain (BLUR_DROP): at a step's upper side (a dark desk's
+    # edge) the blur would leave a line of false ink, amplified by the dark paper
+    lifted = np.maximum(ndi.uniform_filter(background, size=3), background - BLUR_DROP)
+    return np.minimum(lifted, ink_bright).astype(np.float32)
 
 
 def paper_surface(gray: np.ndarray, light_ink: bool, ink: np.ndarray) -> np.ndarray:

@@ -151,6 +151,35 @@ def test_a_small_digit_beside_a_hard_shadow_is_dark_ink(model, mnist_test, index
     assert read(model, picture) == int(mnist_test.labels[index])
 
 
+def test_the_background_follows_a_dark_desk_edge_without_a_line_of_ink():
+    # The background's light blur lowered the desk's last column by a third of the
+    # step; divided by the dark desk's brightness, that left a line of ink along the
+    # whole edge, which joined a digit touching it and stretched its crop.
+    rng = np.random.default_rng(0)
+    gray = np.full((60, 80), 0.9, np.float32)
+    gray[:, :20] = 0.2  # a dark desk beside the sheet
+    gray += rng.normal(0, 0.005, gray.shape).astype(np.float32)
+    signal = pp.remove_background(gray, False, pp.estimate_background(gray, False, 9, None))
+    assert signal[:, 19].mean() < 0.2, "a line of ink along the desk's edge"
+    assert signal[:, 22:].max() < 0.05
+
+
+# Photos (as ONCE_INVERTED_BY_A_SHADOW) of digits beside a dark desk strip, once
+# stretched by that line (a 3 read 8) or lost with it as a band (a 0 read blank).
+ONCE_LINED_BY_A_DESK = ((3962, (3962, 99), (3962, 2)), (6489, (6489, 99), (6489, 2)))
+
+
+@pytest.mark.parametrize(("index", "drawing", "photo"), ONCE_LINED_BY_A_DESK)
+def test_a_digit_beside_a_dark_desk_is_read(model, mnist_test, index, drawing, photo):
+    from core.augment import photographed, redraw
+
+    digit = mnist_test.images[index].astype(np.float32) / 255
+    picture = photographed(
+        redraw(digit, np.random.default_rng(drawing)), np.random.default_rng(photo)
+    )
+    assert read(model, picture) == int(mnist_test.labels[index])
+
+
 # ---------------------------------------------------------------- B: small ballpoint digit
 
 
