@@ -60,7 +60,7 @@ CENTRE = 14.0  # MNIST: mean centre of mass (row, column) of the training digits
 MNIST_STROKE_WIDTH = 2.86  # MNIST: median stroke width in the 20-px box, see the module doc
 STROKE_TOLERANCE = 0.25  # widths within this fraction of the target are left alone
 STROKE_THRESHOLD = 0.35  # ink at or above this level (of 1) counts as stroke when measuring
-THIN_QUANTILE = 10  # thinning stops where this percentile of the ridge's widths reaches the target
+THIN_PERCENTILE = 10  # thinning stops where this percentile of the ridge's stroke widths reaches it
 STROKE_PAD = 8  # margin (px at WORK_BOX scale) for thickening: the largest outward shift + 1
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full scale)
 DEFAULT_THRESHOLD = 0.1  # automatic contrast threshold on clean images (fraction of ink level)
@@ -68,7 +68,8 @@ INK_SIGMAS = 6.0  # ink stands this many noise levels (robust sigma) above the p
 INK_LEVEL_QUANTILE = 0.9  # the ink level: this quantile of the pixels that stand out
 MIN_INK_PIXELS = 8  # fewer pixels standing out than this is no ink
 FILLED_INK_SHARE = 0.1  # ... read from the paper's lighter quarter: this share of the image
-PAPER_QUANTILES = (0.25, 0.1)  # ... or, for a bold digit filling a scan, its lightest tenth
+PAPER_QUANTILES = (0.25, 0.1)  # ... or, for a bold digit filling a scan, its lightest tenth,
+BOLD_SEPARABILITY = 0.8  # ... when paper and ink are two levels this far apart (Otsu, 0-1)
 PHOTO_BLUR = 0.7  # px: photos are blurred this much first, grain and JPEG blocks fade
 BLUR_DROP = 0.02  # the background's light blur lowers it by at most this (of full scale)
 BORDER_FRACTION = 0.03  # the border ring, a fraction of the shortest side...
@@ -301,7 +302,9 @@ def square_filter(image: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray
     three times faster on the working size: along each axis a window of width ``w``
     is the combination of two windows of width ``w / 2`` (a sparse table), so a
     square of any side takes log2(side) + 1 array operations per axis. The
-    openings of :func:`ink_scale` take most of a photo's time.
+    openings of :func:`ink_scale` take most of a photo's time. ``image`` is 2-D
+    (H, W) without NaN (:func:`core.imagefile.as_float` refuses them); ``size`` is
+    at least 1.
     """
     out = image
     for axis in (0, 1):
@@ -475,7 +478,8 @@ def estimate_background(
     A clean drawing's background is flat at its ``level`` (:func:`flat_level` of
     ``gray``); otherwise (``level`` None) it is the grey opening by a ``size`` px square
     (:func:`opening`, :func:`ink_scale`) of the ink-bright image, lightly blurred
-    so that its square steps do not show as ink.
+    so that its square steps do not show as ink, but lowered by no more than
+    ``BLUR_DROP`` (a dark desk's edge would).
     """
     ink_bright = gray if light_ink else 1 - gray
     if level is not None:
@@ -544,8 +548,10 @@ def normalise_contrast(
     frame (``FILLED_INK_SHARE`` of it stands out above the paper read from its
     lighter quarter), the threshold's floor and noise are read from there, if that
     lowers the threshold. ``bold``: failing that, from its lightest tenth (a bold
-    digit filling a small scan covers three quarters of it); only a last try, for a
-    photo's paper read with the wrong polarity stands out from there too.
+    digit filling a small scan covers three quarters of it), when the signal has two
+    clearly apart levels (:func:`separability` at least ``BOLD_SEPARABILITY``; noise
+    has not); only a last try, for a photo's paper read with the wrong polarity
+    stands out from there too.
 
     Returns
     -------
@@ -573,10 +579,14 @@ def normalise_contrast(
                 break
         else:
             return np.zeros_like(signal), True
+        if quantile != PAPER_QUANTILES[0] and separability(counts) < BOLD_SEPARABILITY:
+            # read from its lightest tenth, noise stands out as well as ink does: only
+            # two clearly apart levels, paper and ink, make a bold digit
+            return np.zeros_like(signal), True
     rank = below + INK_LEVEL_QUANTILE * (total - below)
     level = float(np.searchsorted(cumulative, rank)) / (bins - 1)
     if threshold is None and floor + 4 * noise > DEFAULT_THRESHOLD * level:
-        low_floor, low_noise = _paper_level(cumulative, 0.25)
+        low_floor, low_noise = _paper_level(cumulative, PAPER_QUANTILES[0])
         if (
             total - _pixels_below(cumulative, _ink_bar(low_floor, low_noise))
             >= FILLED_INK_SHARE * total
@@ -592,6 +602,32 @@ def normalise_contrast(
     threshold = min(max(float(threshold), 0.0), 0.99)
     cut = threshold * level
     return np.clip((signal - cut) / (level - cut), 0, 1).astype(np.float32), False
+
+
+def separability(counts: np.ndarray) -> float:
+    """Otsu's separability of a histogram: the largest between-class variance of a
+    split into two classes over the total variance, from 0 to 1.
+
+    Two narrow, apart levels (paper and a bold digit's ink) come near 1; a normal
+    distribution reaches 2 / pi (0.64), uniform noise 0.75. ``counts``: pixels per
+    bin, equal-width bins.
+    """
+    levels = np.arange(len(counts), dtype=np.float64)
+    weight = np.cumsum(counts, dtype=np.float64)
+    total = weight[-1]
+    if total <= 0:
+        return 0.0
+    moment = np.cumsum(counts * levels)
+    mean = moment[-1] / total
+    variance = float((counts * (levels - mean) ** 2).sum()) / total
+    if variance <= 0:
+        return 0.0
+    share = weight[:-1] / total
+    inside = (share > 0) & (share < 1)
+    first = moment[:-1][inside] / weight[:-1][inside]
+    second = (moment[-1] - moment[:-1][inside]) / (total - weight[:-1][inside])
+    between = share[inside] * (1 - share[inside]) * (first - second) ** 2
+    return float(between.max()) / variance if between.size else 0.0
 
 
 def _ink_bar(floor: float, noise: float) -> float:
@@ -1248,11 +1284,12 @@ def normalise_stroke(
     The outline of the ink (:func:`outline`) is moved out or in along the distance
     to it by half the difference, with a one-pixel anti-aliased edge; thinning
     keeps a faint core (the ridge of the distance) where a stroke would vanish, and
-    goes no further than brings the thinnest strokes (``THIN_QUANTILE``) to
-    ``target``. Thickening keeps every loop open (:func:`hole_growth`), and grows
-    half as much when it would close a gap between strokes into a new loop. Widths
-    within ``STROKE_TOLERANCE`` of the target are returned unchanged; otherwise the
-    result has a margin of ``STROKE_PAD`` pixels (see :func:`trim`).
+    goes no further than brings the thinnest strokes (``THIN_PERCENTILE``) to
+    ``target`` (at the least, the outline is redrawn in place, crisp). Thickening
+    keeps every loop open (:func:`hole_growth`), and grows half as much when it
+    would close a gap between strokes into a new loop. Widths within
+    ``STROKE_TOLERANCE`` of the target are returned unchanged; otherwise the result
+    has a margin of ``STROKE_PAD`` pixels (see :func:`trim`).
     """
     if width <= 0 or abs(target - width) <= STROKE_TOLERANCE * target:
         return ink
@@ -1272,7 +1309,9 @@ def normalise_stroke(
     # scan's corners): thinning all by the mean's excess cuts the thinner ones to a
     # hairline and leaves the blots. Thin only as far as the thinnest strokes can go:
     # a stroke w px wide (w odd) has its ridge (w + 1) / 2 px from the outside.
-    thinnest = 2 * float(np.percentile(inside[ridge], THIN_QUANTILE)) - 1
+    thinnest = 2 * float(np.percentile(inside[ridge], THIN_PERCENTILE)) - 1
+    # (when they are at it already the shift is 0: the outline is redrawn as it is,
+    # crisp, which reads blurry photos better than the soft ink does)
     shift = min(0.0, max(shift, (target - thinnest) / 2))
     redrawn = np.clip(inside + shift, 0, 1).astype(np.float32)
     return np.maximum(redrawn, ridge * np.float32(0.5))
@@ -1380,9 +1419,10 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
             read = dark
     if read.blank and read.size:
         # a bold digit that fills a small scan may cover three quarters of it
-        bold = read_ink(full, options, read.light, bold=True)
-        if not bold.blank:
-            read = bold
+        signal = remove_background(read.gray, read.light, read.background)
+        ink, blank = normalise_contrast(signal, options.contrast, bold=True)
+        if not blank:
+            read = read._replace(ink=ink, blank=blank)
     keep = None if read.blank else ink_components(read.ink)
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk
@@ -1434,13 +1474,10 @@ class InkReading(NamedTuple):
     size: int  # side of the background's opening in px; 0 for a clean drawing
 
 
-def read_ink(
-    full: np.ndarray, options: PreprocessOptions, light: bool | None = None, bold: bool = False
-) -> InkReading:
+def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = None) -> InkReading:
     """Steps 3-5 on a grey image: reduce, find the polarity, remove the background.
 
-    ``light`` forces the polarity (else ``options.invert``, else automatic); ``bold``
-    is :func:`normalise_contrast`'s.
+    ``light`` forces the polarity (else ``options.invert``, else automatic).
     """
     gray = reduce_gray(full)
     size = 0  # a clean drawing's background is flat
@@ -1456,8 +1493,7 @@ def read_ink(
     elif light is None:
         light = ink_is_light(gray, level)
     background = estimate_background(gray, light, size, level)
-    signal = remove_background(gray, light, background)
-    ink, blank = normalise_contrast(signal, options.contrast, bold)
+    ink, blank = normalise_contrast(remove_background(gray, light, background), options.contrast)
     return InkReading(gray, light, background, ink, blank, size)
 
 
