@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 CANVAS = "canvas.upper-canvas"  # fabric.js draws on the lower canvas, listens on the upper one
 # The Prediction metric's value, found by its label as a screen reader would.
 JS_PREDICTION = """() => {
@@ -137,3 +139,22 @@ def wait_prediction(page, expected: str | None = None, timeout: float = 15_000) 
         timeout=timeout,
     )
     return prediction(page)
+
+
+def open_page(page, title: str, path: str, timeout: float = 30_000) -> None:
+    """Go to another page by its sidebar link and wait until its script has run.
+
+    A click that lands before the sidebar's navigation is live does nothing (once in
+    a full CI run the Upload page never came): the link is clicked again until the
+    URL ends with ``path``.
+    """
+    deadline = time.perf_counter() + timeout / 1000
+    while True:
+        page.get_by_role("link", name=title).click()
+        try:
+            page.wait_for_url(f"**/{path}", timeout=5_000)
+            break
+        except PlaywrightTimeout:  # the click did nothing: try the link again
+            if time.perf_counter() > deadline:
+                raise
+    wait_idle(page, timeout)

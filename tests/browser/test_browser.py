@@ -19,6 +19,7 @@ from tests.browser.helpers import (
     draw,
     draw_touch,
     open_app,
+    open_page,
     prediction,
     wait_idle,
     wait_prediction,
@@ -177,7 +178,7 @@ def test_upload_png_and_jpeg_photos(browser, app_url, screenshots):
     page = context.new_page()
     try:
         open_app(page, app_url)
-        page.get_by_role("link", name="Upload a photo").click()
+        open_page(page, "Upload a photo", "upload")
         uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
         uploader.wait_for(state="attached")
         for digit, fmt, mime in [(4, "PNG", "image/png"), (7, "JPEG", "image/jpeg")]:

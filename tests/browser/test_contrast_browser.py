@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import draw, open_app, wait_prediction, wait_rendered
+from tests.browser.helpers import draw, open_app, open_page, wait_prediction, wait_rendered
 from tests.strokes import DIGIT_STROKES
 
 pytestmark = pytest.mark.browser
@@ -73,7 +73,7 @@ def test_an_example_photo_in_one_click_and_its_contrast(browser, app_url, screen
     page = context.new_page()
     try:
         open_app(page, app_url)
-        page.get_by_role("link", name="Upload a photo").click()
+        open_page(page, "Upload a photo", "upload")
         page.get_by_role("button", name="Chalk").click()
         assert wait_prediction(page, "3", timeout=30_000) == "3"
         wait_rendered(page)

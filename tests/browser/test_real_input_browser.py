@@ -10,7 +10,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.browser.helpers import open_app, wait_prediction, wait_rendered
+from tests.browser.helpers import open_app, open_page, wait_prediction, wait_rendered
 from tests.kinds import make_variant
 from tests.strokes import DIGIT_STROKES, render_strokes
 
@@ -29,7 +29,7 @@ def test_upload_says_why_it_is_not_sure_and_reads_a_photo_on_a_desk(browser, app
     page = context.new_page()
     try:
         open_app(page, app_url)
-        page.get_by_role("link", name="Upload a photo").click()
+        open_page(page, "Upload a photo", "upload")
         # A 4 drawn small in a corner with a wide pen: its loop is filled in.
         small = render_strokes(DIGIT_STROKES[4][0], pen=16, scale=0.18)
         buffer = io.BytesIO()
