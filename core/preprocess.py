@@ -1569,11 +1569,14 @@ def to_mnist(cropped: np.ndarray) -> MnistFormat | None:
     # Thickening by d grows the box by about d too; solve for the width that is
     # MNIST's once the grown box is scaled to BOX: t * BOX / (WORK_BOX - w + t) = W.
     target = MNIST_STROKE_WIDTH * (WORK_BOX - width) / (BOX - MNIST_STROKE_WIDTH)
-    strokes = trim(normalise_stroke(work, width, target, shape))
+    redrawn = normalise_stroke(work, width, target, shape)
+    # thinning may stop short of the target (a blot beside thin strokes): say how far
+    reached = stroke_width(redrawn) if width > target and redrawn is not work else target
+    strokes = trim(redrawn)
     scale = BOX / WORK_BOX
     digit = scale_to_box(strokes)
     stages = (
-        Stage(f"strokes {width * scale:.1f}px to {target * scale:.1f}px", strokes),
+        Stage(f"strokes {width * scale:.1f}px to {reached * scale:.1f}px", strokes),
         Stage(f"scaled {BOX}px", digit),
         Stage(f"centred {SIZE}x{SIZE}", centre_by_mass(digit)),
     )
