@@ -131,20 +131,25 @@ def test_photos_once_read_as_light_ink_are_dark_ink(model, mnist_test, index, se
     assert read(model, buffer.getvalue()) == int(mnist_test.labels[index])
 
 
-# ... and beside a hard shadow over most of the sheet: the shadow's expanse counted in
-# the image's contrast, so the small digit's thin dark strokes had no share of it, and
-# the border, mostly shadow, said light ink (index, seed of its redrawing, of its photo).
-ONCE_INVERTED_BY_A_SHADOW = ((926, (926, 99), (926, 2)), (5706, (5706, 99), (5706, 2)))
-
-
-@pytest.mark.parametrize(("index", "drawing", "photo"), ONCE_INVERTED_BY_A_SHADOW)
-def test_a_small_digit_beside_a_hard_shadow_is_dark_ink(model, mnist_test, index, drawing, photo):
+def redrawn_photo(mnist_test, index: int) -> np.ndarray:
+    """MNIST test digit ``index`` redrawn (seed (index, 99)) and photographed (seed
+    (index, 2)) by :mod:`core.augment`."""
     from core.augment import photographed, redraw
 
     digit = mnist_test.images[index].astype(np.float32) / 255
-    picture = photographed(
-        redraw(digit, np.random.default_rng(drawing)), np.random.default_rng(photo)
-    )
+    drawn = redraw(digit, np.random.default_rng((index, 99)))
+    return photographed(drawn, np.random.default_rng((index, 2)))
+
+
+# ... and beside a hard shadow over most of the sheet: the shadow's expanse counted in
+# the image's contrast, so the small digit's thin dark strokes had no share of it, and
+# the border, mostly shadow, said light ink (MNIST test indices, see redrawn_photo).
+ONCE_INVERTED_BY_A_SHADOW = (926, 5706)
+
+
+@pytest.mark.parametrize("index", ONCE_INVERTED_BY_A_SHADOW)
+def test_a_small_digit_beside_a_hard_shadow_is_dark_ink(model, mnist_test, index):
+    picture = redrawn_photo(mnist_test, index)
     gray = pp.reduce_gray(pp.composite_alpha(*pp.to_grayscale(pp.load(picture))))
     assert pp.border_polarity(gray), "the border alone says light ink"
     assert not pp.photo_polarity(gray)
@@ -164,20 +169,14 @@ def test_the_background_follows_a_dark_desk_edge_without_a_line_of_ink():
     assert signal[:, 22:].max() < 0.05
 
 
-# Photos (as ONCE_INVERTED_BY_A_SHADOW) of digits beside a dark desk strip, once
-# stretched by that line (a 3 read 8) or lost with it as a band (a 0 read blank).
-ONCE_LINED_BY_A_DESK = ((3962, (3962, 99), (3962, 2)), (6489, (6489, 99), (6489, 2)))
+# Photos (redrawn_photo) of digits beside a dark desk strip, once stretched by that
+# line (a 3 read 8) or lost with it as a band (a 0 read blank).
+ONCE_LINED_BY_A_DESK = (3962, 6489)
 
 
-@pytest.mark.parametrize(("index", "drawing", "photo"), ONCE_LINED_BY_A_DESK)
-def test_a_digit_beside_a_dark_desk_is_read(model, mnist_test, index, drawing, photo):
-    from core.augment import photographed, redraw
-
-    digit = mnist_test.images[index].astype(np.float32) / 255
-    picture = photographed(
-        redraw(digit, np.random.default_rng(drawing)), np.random.default_rng(photo)
-    )
-    assert read(model, picture) == int(mnist_test.labels[index])
+@pytest.mark.parametrize("index", ONCE_LINED_BY_A_DESK)
+def test_a_digit_beside_a_dark_desk_is_read(model, mnist_test, index):
+    assert read(model, redrawn_photo(mnist_test, index)) == int(mnist_test.labels[index])
 
 
 # ---------------------------------------------------------------- B: small ballpoint digit
