@@ -46,6 +46,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
+from scipy.optimize import brentq
 
 from core.errors import ImageError
 from core.imagefile import load, one_line
@@ -666,12 +667,11 @@ def _normal_window(quantile: float) -> tuple[float, float]:
     the half-width of the window around it that holds that share of the values."""
     normal = NormalDist()
     below_mean = -normal.inv_cdf(quantile)
-    low, high = 0.0, 4.0
-    for _ in range(50):  # bisection: the share held grows with the half-width
-        reach = (low + high) / 2
-        held = normal.cdf(-below_mean + reach) - normal.cdf(-below_mean - reach)
-        low, high = (reach, high) if held < quantile else (low, reach)
-    return below_mean, (low + high) / 2
+
+    def excess(reach: float) -> float:  # share held by the window, less the share wanted
+        return normal.cdf(-below_mean + reach) - normal.cdf(-below_mean - reach) - quantile
+
+    return below_mean, float(brentq(excess, 0.0, 4.0))
 
 
 def _pixels_below(cumulative: np.ndarray, value: float) -> int:
