@@ -7,7 +7,14 @@ import zipfile
 import pytest
 
 from core.storage import CSV_FILE, IMAGES_FILE, LABELS_FILE
-from tests.browser.helpers import draw, open_app, wait_idle, wait_prediction, wait_rendered
+from tests.browser.helpers import (
+    draw,
+    open_app,
+    open_page,
+    wait_idle,
+    wait_prediction,
+    wait_rendered,
+)
 from tests.strokes import DIGIT_STROKES
 
 pytestmark = pytest.mark.browser
@@ -32,7 +39,7 @@ def test_draw_correct_the_label_and_find_it_on_my_digits(browser, app_url, scree
         wait_rendered(page)
         page.screenshot(path=str(screenshots / "my-digits-saved.png"))
 
-        page.get_by_role("link", name="My digits").click()
+        open_page(page, "My digits", "my_digits")
         page.get_by_text("4 · 1 saved").wait_for(timeout=15_000)
         thumbnail = page.locator(f'img[alt="#{number} read 7"]')
         thumbnail.wait_for(timeout=10_000)
@@ -81,7 +88,7 @@ def test_adapt_can_be_cancelled(browser, mnist_dir, tmp_path, monkeypatch, scree
     try:
         page = context.new_page()
         open_app(page, wait_until_up(process, port))
-        page.get_by_role("link", name="My digits").click()
+        open_page(page, "My digits", "my_digits")
         page.get_by_role("tab", name="Adapt").click()
         page.get_by_role("button", name="Adapt").click()
         cancel = page.get_by_role("button", name="Cancel")

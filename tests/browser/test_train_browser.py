@@ -11,7 +11,14 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.conftest import REPO, free_port, start_streamlit, stop, wait_until_up
-from tests.browser.helpers import draw, open_app, wait_idle, wait_prediction, wait_rendered
+from tests.browser.helpers import (
+    draw,
+    open_app,
+    open_page,
+    wait_idle,
+    wait_prediction,
+    wait_rendered,
+)
 from tests.strokes import DIGIT_STROKES
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist]
@@ -41,7 +48,7 @@ def mnist_app_url(mnist_dir) -> Iterator[str]:
 def choose_preset(page, url: str, preset: str, exact: bool = True) -> None:
     """Open the app's Train page and pick a preset by its name."""
     open_app(page, url)
-    page.get_by_role("link", name="Train").click()
+    open_page(page, "Train", "train")
     page.get_by_role("combobox", name="Preset").click()
     page.get_by_role("option", name=preset, exact=exact).click()
     wait_idle(page)
@@ -67,13 +74,13 @@ def test_train_a_preset_use_it_draw_with_it_and_explore_it(browser, mnist_app_ur
         assert active.is_checked()
 
         # The Draw page reads with the trained model: it only knows 0 and 1.
-        page.get_by_role("link", name="Draw").click()
+        open_page(page, "Draw", "")
         draw(page, DIGIT_STROKES[0][0])
         assert wait_prediction(page, "0") == "0"
         page.get_by_text("only knows 0 and 1").wait_for(timeout=10_000)
 
         # The explorer measures the same model and explains one of its mistakes.
-        page.get_by_role("link", name="Model explorer").click()
+        open_page(page, "Model explorer", "explore")
         page.get_by_text("Model explorer: binary-0-1 (lbfgs", exact=False).wait_for(timeout=30_000)
         wait_rendered(page)
         page.screenshot(path=str(screenshots / "explore-trained.png"))
@@ -93,7 +100,7 @@ def test_explorer_ten_class_screenshot(browser, mnist_app_url, screenshots):
     page = context.new_page()
     try:
         open_app(page, mnist_app_url)
-        page.get_by_role("link", name="Model explorer").click()
+        open_page(page, "Model explorer", "explore")
         page.get_by_text("Confusion matrix").wait_for(timeout=30_000)
         wait_rendered(page)
         page.screenshot(path=str(screenshots / "explore-ten-class.png"))
