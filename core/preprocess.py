@@ -96,6 +96,10 @@ RULES_SIDE = 60  # rules are looked for at half size on images at least twice th
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
+LONE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
+LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
+LONE_RULE_MARGIN = 0.15  # it runs past the rest by this share of its length at both ends,
+LONE_RULE_WIDTH = 0.75  # and, on a clean drawing, is thinner than this share of its strokes
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -679,11 +683,11 @@ def _pixels_below(cumulative: np.ndarray, value: float) -> int:
     return int(cumulative[min(int(value * (bins - 1)), bins - 1)])
 
 
-def ink_components(ink: np.ndarray, unbox: bool = True) -> np.ndarray:
+def ink_components(ink: np.ndarray, unbox: bool = True, paper: bool = False) -> np.ndarray:
     """Mask of the digit's ink: specks, frames and edge bands dropped, its parts kept.
 
     Rules across the image go first (:func:`rule_lines`: ruled or squared paper,
-    a form's box). Then, of the
+    a form's box; ``paper`` when the picture is of paper, see there). Then, of the
     8-connected components of the ink:
 
     - specks, narrower than ``SPECK_FRACTION`` of the image's longest side, and
@@ -702,7 +706,7 @@ def ink_components(ink: np.ndarray, unbox: bool = True) -> np.ndarray:
     - a frame touching the digit is peeled off (:func:`peel_frame`).
     """
     mask = ink > 0
-    mask &= ~rule_lines(mask)
+    mask &= ~rule_lines(mask, paper)
     mask &= ~edge_strips(mask)
     labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
@@ -730,7 +734,7 @@ def ink_components(ink: np.ndarray, unbox: bool = True) -> np.ndarray:
             # a small box round the digit, touching it: the digit is what it holds
             inside = np.zeros_like(ink)
             inside[box] = np.where(kept[box] & ~frame, ink[box], 0)
-            again = ink_components(inside, unbox=False)
+            again = ink_components(inside, unbox=False, paper=paper)
             if again.any():
                 return again
     return peel_frame(kept)
@@ -935,20 +939,24 @@ def _surrounds(own: np.ndarray, centre: tuple[int, int]) -> bool:
     return hits >= 7
 
 
-def rule_lines(mask: np.ndarray) -> np.ndarray:
+def rule_lines(mask: np.ndarray, paper: bool = False) -> np.ndarray:
     """Pixels of rules (ruled or squared paper) and of a box drawn around the digit.
 
     A rule is a run of ink, horizontal or vertical (leaning up to 1.5-3 degrees), over
     ``LINE_FRACTION`` of the image across, with at least one more such run parallel
     to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
-    comes alone. A stroke lying beside a rule keeps its pixels (:func:`_stroke_on`).
-    A box is four runs over ``BOX_FRACTION`` of the image, the outermost of each
-    direction, meeting at their ends: it is removed even where the digit touches it.
-    Nothing is removed when nothing else would be left.
+    comes alone. One line of ruled paper, or one grid line, comes alone too: such a
+    run goes when it looks like the paper's and not the digit's (:func:`_lone_rule`;
+    ``paper``: the picture is of paper, a photo or dark ink on a light page, not a
+    clean drawing of light strokes on dark, as the app's canvas is). A stroke lying
+    beside a rule keeps its pixels (:func:`_stroke_on`). A box is four runs over
+    ``BOX_FRACTION`` of the image, the outermost of each direction, meeting at their
+    ends: it is removed even where the digit touches it. Nothing is removed when
+    nothing else would be left.
     """
     if min(mask.shape) >= 2 * RULES_SIDE:  # looked for at half size: a quarter of the cost
         pooled = _pool(mask, 2, np.logical_or)
-        found = np.repeat(np.repeat(rule_lines(pooled), 2, axis=0), 2, axis=1)
+        found = np.repeat(np.repeat(rule_lines(pooled, paper), 2, axis=0), 2, axis=1)
         lines = np.zeros_like(mask)
         lines[: found.shape[0], : found.shape[1]] = found
         lines &= mask
@@ -966,17 +974,67 @@ def rule_lines(mask: np.ndarray) -> np.ndarray:
     ]
     if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:
         return lines
-    sides = []
+    sides, single = [], []
     for axis in (1, 0):  # horizontal rows, then vertical columns
         labels, thin = _thin_runs(mask, axis, slack)
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         for i in rules if len(rules) >= 2 else ():
             rule = labels == i
             lines |= rule & ~_stroke_on(rule, axis)
+        if len(rules) == 1:
+            single.append((labels == rules[0], dict(thin)[rules[0]][axis], axis))
         if len(thin) >= 2:
             sides.append(_outermost(labels, thin, axis))
+    # One per direction may be a lone line of ruled paper (a grid's corner); one that is
+    # not is the digit's own stroke, and the other is judged again with it in the rest.
+    while single:
+        rest = mask & ~lines & ~np.logical_or.reduce([run for run, _, _ in single])
+        lone = [entry for entry in single if _lone_rule(*entry, rest, paper)]
+        if len(lone) == len(single):
+            break
+        single = lone
+    for rule, _, axis in single:
+        lines |= rule & ~_stroke_on(rule, axis)
     lines |= _box(mask, sides)
     return lines if (mask & ~lines).any() else np.zeros_like(mask)
+
+
+def _lone_rule(
+    rule: np.ndarray, span: slice, axis: int, rest: np.ndarray, paper: bool = False
+) -> bool:
+    """Whether one straight run along ``axis`` (1: a row) is a line of ruled paper,
+    not a digit's stroke; ``rest`` is the ink that is neither rule nor candidate.
+
+    A 7's bar, a 2's base or a 4's stem ends near where the rest of the digit does,
+    and is drawn with the same pen; in a tight crop the rest reaches the image's
+    sides too. A line of the paper runs off the image at both ends, well past the
+    digit (``LONE_RULE_MARGIN``), which keeps off the sides across it, touches it
+    along little of it (``LONE_RULE_CONTACT``: a 9's stem drawn on a grid line cannot
+    go without it) and, unless the picture is of ``paper``, is thinner than the
+    digit's strokes (``LONE_RULE_WIDTH``): on a clean drawing a line as wide as the
+    strokes is the pen's. A stroke lying exactly on the line, as wide as it, is
+    taken away with it (a known limit: geometry cannot tell the two apart).
+    """
+    length = span.stop - span.start
+    if length < rule.shape[axis] or rest.sum() < LONE_RULE_INK * rule.sum():
+        return False
+    along = np.flatnonzero(rest.any(axis=1 - axis))
+    across = np.flatnonzero(rest.any(axis=axis))
+    margin = LONE_RULE_MARGIN * length
+    if (
+        span.start > along[0] - margin
+        or span.stop < along[-1] + 1 + margin
+        or across[0] == 0
+        or across[-1] == rule.shape[1 - axis] - 1
+    ):
+        return False
+    contact = np.count_nonzero((ndi.binary_dilation(rest) & rule).any(axis=1 - axis))
+    widths = np.count_nonzero(rule, axis=1 - axis)
+    thickness = float(np.median(widths[widths > 0]))
+    return bool(
+        contact <= LONE_RULE_CONTACT * length
+        and (paper or thickness < LONE_RULE_WIDTH * stroke_width(rest.astype(np.float32)))
+    )
 
 
 def _box(mask: np.ndarray, sides: list, outer: bool = False) -> np.ndarray:
@@ -1423,7 +1481,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         ink, blank = normalise_contrast(signal, options.contrast, bold=True)
         if not blank:
             read = read._replace(ink=ink, blank=blank)
-    keep = None if read.blank else ink_components(read.ink)
+    keep = None if read.blank else ink_components(read.ink, paper=read.size > 0 or not read.light)
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk
         tight = paper_surface(read.gray, read.light, read.ink > 0)
@@ -1432,7 +1490,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         )
         if not blank and _grows_strokes(read.ink > 0, ink > 0):
             read = read._replace(background=tight, ink=ink)
-            keep = ink_components(ink)
+            keep = ink_components(ink, paper=True)
     stages = [
         Stage("input", read.gray),
         Stage("background", read.background if read.light else 1 - read.background),
@@ -1531,7 +1589,7 @@ def closer_look(
     closer = read_ink(region, options, read.light)
     if closer.blank:
         return None
-    closer_keep = ink_components(closer.ink)
+    closer_keep = ink_components(closer.ink, paper=closer.size > 0 or not closer.light)
     return (closer, closer_keep) if closer_keep.any() else None
 
 

@@ -292,6 +292,20 @@ def test_digits_once_cut_by_rules_are_read(model, index, seed):
     assert read(model, data) == label
 
 
+# Failure-kind E variants (tests/kinds.py, index and seed) once misread: one line of
+# ruled paper (or one grid line) in the picture touched the digit and was read with it.
+ONCE_READ_WITH_ONE_RULE = ((46, 0), (3, 7), (81, 7), (28, 11), (10, 13), (15, 13), (52, 13))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_READ_WITH_ONE_RULE)
+def test_digits_once_read_with_one_rule_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "grid" in name or "ruled" in name
+    assert read(model, data) == label
+
+
 def test_a_small_box_touching_the_digit_is_taken_away():
     ink = np.zeros((300, 300), np.float32)
     ink[100:102, 130:170] = ink[198:200, 130:170] = 1.0  # a box a seventh of the image wide
