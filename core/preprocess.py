@@ -99,7 +99,8 @@ LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share 
 LONE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
 LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
 LONE_RULE_MARGIN = 0.15  # it runs past the rest by this share of its length at both ends,
-LONE_RULE_WIDTH = 0.75  # and, on a clean drawing, is thinner than this share of its strokes
+LONE_RULE_WIDTH = 0.75  # and is thinner than this share of its stroke width on a clean drawing
+LONE_RULE_PHOTO_WIDTH = 1.0  # ... or than this share on a photo
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -683,11 +684,11 @@ def _pixels_below(cumulative: np.ndarray, value: float) -> int:
     return int(cumulative[min(int(value * (bins - 1)), bins - 1)])
 
 
-def ink_components(ink: np.ndarray, unbox: bool = True, paper: bool = False) -> np.ndarray:
+def ink_components(ink: np.ndarray, unbox: bool = True, photo: bool = False) -> np.ndarray:
     """Mask of the digit's ink: specks, frames and edge bands dropped, its parts kept.
 
     Rules across the image go first (:func:`rule_lines`: ruled or squared paper,
-    a form's box; ``paper`` when the picture is of paper, see there). Then, of the
+    a form's box; ``photo`` when the picture is a photo, see there). Then, of the
     8-connected components of the ink:
 
     - specks, narrower than ``SPECK_FRACTION`` of the image's longest side, and
@@ -706,7 +707,7 @@ def ink_components(ink: np.ndarray, unbox: bool = True, paper: bool = False) -> 
     - a frame touching the digit is peeled off (:func:`peel_frame`).
     """
     mask = ink > 0
-    mask &= ~rule_lines(mask, paper)
+    mask &= ~rule_lines(mask, photo)
     mask &= ~edge_strips(mask)
     labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
@@ -734,7 +735,7 @@ def ink_components(ink: np.ndarray, unbox: bool = True, paper: bool = False) -> 
             # a small box round the digit, touching it: the digit is what it holds
             inside = np.zeros_like(ink)
             inside[box] = np.where(kept[box] & ~frame, ink[box], 0)
-            again = ink_components(inside, unbox=False, paper=paper)
+            again = ink_components(inside, unbox=False, photo=photo)
             if again.any():
                 return again
     return peel_frame(kept)
@@ -939,7 +940,7 @@ def _surrounds(own: np.ndarray, centre: tuple[int, int]) -> bool:
     return hits >= 7
 
 
-def rule_lines(mask: np.ndarray, paper: bool = False) -> np.ndarray:
+def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
     """Pixels of rules (ruled or squared paper) and of a box drawn around the digit.
 
     A rule is a run of ink, horizontal or vertical (leaning up to 1.5-3 degrees), over
@@ -947,8 +948,7 @@ def rule_lines(mask: np.ndarray, paper: bool = False) -> np.ndarray:
     to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
     comes alone. One line of ruled paper, or one grid line, comes alone too: such a
     run goes when it looks like the paper's and not the digit's (:func:`_lone_rule`;
-    ``paper``: the picture is of paper, a photo or dark ink on a light page, not a
-    clean drawing of light strokes on dark, as the app's canvas is). A stroke lying
+    ``photo``: the picture is a photo or a scan, not a clean drawing). A stroke lying
     beside a rule keeps its pixels (:func:`_stroke_on`). A box is four runs over
     ``BOX_FRACTION`` of the image, the outermost of each direction, meeting at their
     ends: it is removed even where the digit touches it. Nothing is removed when
@@ -956,7 +956,7 @@ def rule_lines(mask: np.ndarray, paper: bool = False) -> np.ndarray:
     """
     if min(mask.shape) >= 2 * RULES_SIDE:  # looked for at half size: a quarter of the cost
         pooled = _pool(mask, 2, np.logical_or)
-        found = np.repeat(np.repeat(rule_lines(pooled, paper), 2, axis=0), 2, axis=1)
+        found = np.repeat(np.repeat(rule_lines(pooled, photo), 2, axis=0), 2, axis=1)
         lines = np.zeros_like(mask)
         lines[: found.shape[0], : found.shape[1]] = found
         lines &= mask
@@ -989,7 +989,7 @@ def rule_lines(mask: np.ndarray, paper: bool = False) -> np.ndarray:
     # not is the digit's own stroke, and the other is judged again with it in the rest.
     while single:
         rest = mask & ~lines & ~np.logical_or.reduce([run for run, _, _ in single])
-        lone = [entry for entry in single if _lone_rule(*entry, rest, paper)]
+        lone = [entry for entry in single if _lone_rule(*entry, rest, photo)]
         if len(lone) == len(single):
             break
         single = lone
@@ -1000,7 +1000,7 @@ def rule_lines(mask: np.ndarray, paper: bool = False) -> np.ndarray:
 
 
 def _lone_rule(
-    rule: np.ndarray, span: slice, axis: int, rest: np.ndarray, paper: bool = False
+    rule: np.ndarray, span: slice, axis: int, rest: np.ndarray, photo: bool = False
 ) -> bool:
     """Whether one straight run along ``axis`` (1: a row) is a line of ruled paper,
     not a digit's stroke; ``rest`` is the ink that is neither rule nor candidate.
@@ -1010,10 +1010,12 @@ def _lone_rule(
     sides too. A line of the paper runs off the image at both ends, well past the
     digit (``LONE_RULE_MARGIN``), which keeps off the sides across it, touches it
     along little of it (``LONE_RULE_CONTACT``: a 9's stem drawn on a grid line cannot
-    go without it) and, unless the picture is of ``paper``, is thinner than the
-    digit's strokes (``LONE_RULE_WIDTH``): on a clean drawing a line as wide as the
-    strokes is the pen's. A stroke lying exactly on the line, as wide as it, is
-    taken away with it (a known limit: geometry cannot tell the two apart).
+    go without it) and is thinner than the digit's strokes: a line as wide as them
+    is more likely the pen's (a 7's bar overshooting its stem, cut off by the
+    crop). On a clean drawing, where a pen's own stroke measures 0.85-1.2 of the
+    rest's stroke width, under ``LONE_RULE_WIDTH`` of it; on a ``photo``, under
+    ``LONE_RULE_PHOTO_WIDTH``. A stroke lying exactly on the line is taken away with
+    it (a known limit: geometry cannot tell the two apart).
     """
     length = span.stop - span.start
     if length < rule.shape[axis] or rest.sum() < LONE_RULE_INK * rule.sum():
@@ -1033,7 +1035,9 @@ def _lone_rule(
     thickness = float(np.median(widths[widths > 0]))
     return bool(
         contact <= LONE_RULE_CONTACT * length
-        and (paper or thickness < LONE_RULE_WIDTH * stroke_width(rest.astype(np.float32)))
+        and thickness
+        < (LONE_RULE_PHOTO_WIDTH if photo else LONE_RULE_WIDTH)
+        * stroke_width(rest.astype(np.float32))
     )
 
 
@@ -1481,7 +1485,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         ink, blank = normalise_contrast(signal, options.contrast, bold=True)
         if not blank:
             read = read._replace(ink=ink, blank=blank)
-    keep = None if read.blank else ink_components(read.ink, paper=read.size > 0 or not read.light)
+    keep = None if read.blank else ink_components(read.ink, photo=read.size > 0)
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk
         tight = paper_surface(read.gray, read.light, read.ink > 0)
@@ -1490,7 +1494,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         )
         if not blank and _grows_strokes(read.ink > 0, ink > 0):
             read = read._replace(background=tight, ink=ink)
-            keep = ink_components(ink, paper=True)
+            keep = ink_components(ink, photo=True)
     stages = [
         Stage("input", read.gray),
         Stage("background", read.background if read.light else 1 - read.background),
@@ -1589,7 +1593,7 @@ def closer_look(
     closer = read_ink(region, options, read.light)
     if closer.blank:
         return None
-    closer_keep = ink_components(closer.ink, paper=closer.size > 0 or not closer.light)
+    closer_keep = ink_components(closer.ink, photo=closer.size > 0)
     return (closer, closer_keep) if closer_keep.any() else None
 
 
