@@ -414,8 +414,19 @@ def test_a_zero_alone_in_its_crop_is_no_box():
 
 
 # Failure-kind E variants (tests/kinds.py, index and seed) once misread: a box small in
-# the image, touching the digit, was read with it.
-ONCE_READ_WITH_THEIR_BOX = ((49, 7), (61, 7), (13, 11), (85, 11), (7, 13), (55, 13), (61, 13))
+# the image, touching the digit, was read with it; or (index 0) a marker's box round a
+# narrow 0 lost its sides as rules and its top and bottom were read as bars (1, sure).
+ONCE_READ_WITH_THEIR_BOX = (
+    (49, 7),
+    (61, 7),
+    (0, 11),
+    (13, 11),
+    (85, 11),
+    (0, 13),
+    (7, 13),
+    (55, 13),
+    (61, 13),
+)
 
 
 @pytest.mark.parametrize(("index", "seed"), ONCE_READ_WITH_THEIR_BOX)
@@ -514,6 +525,21 @@ def test_an_edge_band_hugs_the_edge_and_a_digit_touching_it_does_not():
     seven[:12, 5:95] = 1.0  # a 7's bar along the top of a tight crop...
     seven[12:100, 80:92] = 1.0  # ...and its stem down to the bottom
     assert pp.ink_components(seven).sum() == (seven > 0).sum()
+
+
+def test_the_top_and_bottom_left_of_a_box_go_and_a_fives_bar_stays():
+    ink = np.zeros((200, 200), np.float32)
+    ink[40:44, 60:140] = ink[156:160, 60:140] = 1.0  # a box's top and bottom (its sides
+    ink[60:140, 85:91] = ink[60:140, 109:115] = 1.0  # went as rules), round a narrow 0
+    ink[60:66, 85:115] = ink[134:140, 85:115] = 1.0
+    keep = pp.ink_components(ink)
+    assert not keep[40:44].any() and not keep[156:160].any()
+    assert keep[60:140, 85:91].all()
+    five = np.zeros((200, 200), np.float32)
+    five[40:46, 70:140] = 1.0  # a 5's bar, drawn apart, as long as its body is wide
+    five[50:100, 70:76] = five[100:106, 70:130] = five[106:150, 124:130] = 1.0
+    five[144:150, 70:130] = 1.0
+    assert pp.ink_components(five).sum() == (five > 0).sum()
 
 
 def test_paper_surface_follows_the_light_under_thick_strokes():
