@@ -68,6 +68,7 @@ DEFAULT_THRESHOLD = 0.1  # automatic contrast threshold on clean images (fractio
 INK_SIGMAS = 6.0  # ink stands this many noise levels (robust sigma) above the paper
 INK_LEVEL_QUANTILE = 0.9  # the ink level: this quantile of the pixels that stand out
 MIN_INK_PIXELS = 8  # fewer pixels standing out than this is no ink
+MANUAL_INK_SIGMAS = 4.0  # ... or this many, when nothing does and the user set the threshold
 FILLED_INK_SHARE = 0.1  # ... read from the paper's lighter quarter: this share of the image
 PAPER_QUANTILES = (0.25, 0.1)  # ... or, for a bold digit filling a scan, its lightest tenth,
 BOLD_SEPARABILITY = 0.8  # ... when paper and ink are two levels this far apart (Otsu, 0-1)
@@ -153,7 +154,9 @@ class PreprocessOptions:
         (0.1), or more when the background is noisy (its median plus four robust
         standard deviations, relative to the ink level; read from the paper's
         lighter quarter when the digit fills the frame), at most 0.6. Values
-        outside [0, 0.99] are clipped to it.
+        outside [0, 0.99] are clipped to it. When no ink stands out of the paper's
+        grain, ink standing out less (``MANUAL_INK_SIGMAS``) is taken, so that the
+        threshold can still bring out a faint digit.
     crop : tuple of four floats or None
         ``(left, top, right, bottom)`` as fractions of the (oriented) input's width
         and height, applied before the automatic crop to the ink.
@@ -559,7 +562,9 @@ def normalise_contrast(
     digit filling a small scan covers three quarters of it), when the signal has two
     clearly apart levels (:func:`separability` at least ``BOLD_SEPARABILITY``; noise
     has not); only a last try, for a photo's paper read with the wrong polarity
-    stands out from there too.
+    stands out from there too. With a ``threshold`` (the user's) and nothing standing
+    out, the ink is what stands ``MANUAL_INK_SIGMAS`` noise levels above the floor:
+    a faint small digit on blotchy paper, read blank, can be brought out by hand.
 
     Returns
     -------
@@ -575,6 +580,10 @@ def normalise_contrast(
     total = int(cumulative[-1])
     floor, noise = _paper_level(cumulative, 0.5)
     below = _pixels_below(cumulative, _ink_bar(floor, noise))
+    if total - below < MIN_INK_PIXELS and threshold is not None:
+        # Nothing stands out of the grain, but the user set the threshold: the ink is
+        # what stands MANUAL_INK_SIGMAS above it, and the threshold decides the rest
+        below = _pixels_below(cumulative, floor + max(MANUAL_INK_SIGMAS * noise, MIN_CONTRAST))
     if total - below < MIN_INK_PIXELS:
         # A digit filling the frame (a tight scan) may cover half of it, a bold one
         # three quarters: the median is then on the strokes. Read the paper from the
