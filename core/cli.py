@@ -76,7 +76,6 @@ def classify_record(model: DigitModel, path: str) -> dict:
             lost_loop(result.loops, parts.model_input),
             sure_probability(model.card, "lost_loop_probability"),
             result.loops,
-            result.framed,
         )
         label = int(model.classes_[verdict.best])
         record.update(label=label, sure=verdict.sure, why=verdict.why)

@@ -68,7 +68,6 @@ class Analysis:
     names: tuple[str, ...] = ()  # what to call each class ("not 2" for the rest); () = digits
     stroke_ratio: float = 0.0  # the input's stroke width / size (Preprocessed.stroke_ratio)
     loops: int = 0  # loops of the drawn strokes (Preprocessed.loops)
-    framed: bool = False  # the digit touched a frame taken away (Preprocessed.framed)
     sure_probability: float = 0.6  # the model's threshold (core.verdict.sure_probability)
     lost_loop_probability: float | None = None  # its bar when a loop was lost
     temperature: float = 1.0  # the model's calibration: P = softmax(logits / temperature)
@@ -84,7 +83,6 @@ class Analysis:
             lost_loop(self.loops, self.model_input),
             self.lost_loop_probability,
             self.loops,
-            self.framed,
         )
 
     @property
@@ -150,7 +148,6 @@ def analyse_image(
         result.is_blank,
         result.stroke_ratio,
         result.loops,
-        result.framed,
     )
 
 
@@ -181,7 +178,6 @@ def explain(
     is_blank: bool,
     stroke_ratio: float = 0.0,
     loops: int = 0,
-    framed: bool = False,
 ) -> Analysis:
     """The model's reading of a 28×28 image in [0, 1], after the given stages."""
     contributions = model.contributions(pixels)
@@ -204,7 +200,6 @@ def explain(
         names=tuple(class_names(model)),
         stroke_ratio=stroke_ratio,
         loops=loops,
-        framed=framed,
         sure_probability=sure_probability(model.card),
         lost_loop_probability=sure_probability(model.card, "lost_loop_probability"),
         temperature=model.temperature,

@@ -176,8 +176,7 @@ class Preprocessed:
     0.14, and a digit drawn small with a wide pen, its loops filled in, is far above.
     ``loops`` counts the loops of the drawn or of the redrawn strokes, whichever has
     more (:func:`count_loops`, holes of ``LOOP_AREA`` or more), before they were
-    scaled down to MNIST's size. ``framed`` says that the digit touched a frame that
-    was taken away (:func:`framed_by`): part of it may have gone with the frame.
+    scaled down to MNIST's size.
     """
 
     pixels: np.ndarray
@@ -185,7 +184,6 @@ class Preprocessed:
     is_blank: bool
     stroke_ratio: float = 0.0
     loops: int = 0
-    framed: bool = False
 
 
 def reduce_gray(
@@ -1302,29 +1300,6 @@ def fills_frame(keep: np.ndarray) -> bool:
     )
 
 
-def framed_by(ink: np.ndarray, keep: np.ndarray) -> bool:
-    """Whether the kept digit touched a frame that was taken away: a box, a circle or
-    a table's cell around it (ink beside the digit, which only the steps that cut
-    through components leave, surrounding it: :func:`_surrounds`).
-
-    A stroke lying along the frame may have gone with it (a 7 whose bar lies on its
-    box's top reads 1). A digit standing on a rule, or crossing one, is not framed.
-    """
-    box = ink_box(keep)
-    if box is None:
-        return False
-    rows = slice(max(0, box[0].start - 1), box[0].stop + 1)
-    cols = slice(max(0, box[1].start - 1), box[1].stop + 1)
-    near = ndi.binary_dilation(keep[rows, cols], structure=np.ones((3, 3), bool))
-    beside = near & (ink[rows, cols] > 0) & ~keep[rows, cols]
-    if not beside.any():  # the usual case: nothing was cut from the digit
-        return False
-    removed, _ = ndi.label((ink > 0) & ~keep, structure=np.ones((3, 3), bool))
-    touching = np.unique(removed[rows, cols][beside])
-    centre = ((box[0].start + box[0].stop) // 2, (box[1].start + box[1].stop) // 2)
-    return _surrounds(np.isin(removed, touching), centre)
-
-
 def crop_to_ink(ink: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
     """The kept ink inside its bounding box, or None when nothing is kept."""
     box = ink_box(keep)
@@ -1570,7 +1545,6 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         is_blank=False,
         stroke_ratio=tail.stroke_ratio,
         loops=tail.loops,
-        framed=framed_by(read.ink, keep),
     )
 
 

@@ -20,11 +20,7 @@ when everything that is known to go with wrong answers is absent:
    than their probability says;
 4. the drawing has two loops or more and the answer cannot be an 8
    (:func:`two_loops`): only an 8 has two, and a linear model reads an 8 with a
-   small top loop as a 0 (or one with a flat bottom loop as a 2) at 99% if it likes;
-5. the digit touched a frame that was taken away (:attr:`Preprocessed.framed`: a
-   form's box, a circle, a table's cell): a stroke lying along the frame may have
-   gone with it, and a 7 whose bar lies on its box's top then reads 1 at 99%. The
-   calibration inputs have no frames, so no bar can be learned for such readings.
+   small top loop as a 0 (or one with a flat bottom loop as a 2) at 99% if it likes.
 """
 
 from __future__ import annotations
@@ -48,7 +44,6 @@ TOO_SMALL = "too small for the pen: draw the digit bigger, or with a thinner pen
 UNLIKE = "unlike the digits it learned from"
 LOST_LOOP = "a loop is too small to show at 28×28 pixels: draw the loops bigger"
 TWO_LOOPS = "the drawing has two loops, as only an 8 has"
-FRAMED = "the digit touches a frame that was taken away, and part of it may have gone too"
 
 
 @dataclass(frozen=True)
@@ -131,7 +126,6 @@ def judge(
     loop_lost: bool = False,
     loop_threshold: float | None = None,
     loops: int = 0,
-    framed: bool = False,
 ) -> Verdict:
     """The verdict on one reading.
 
@@ -153,9 +147,6 @@ def judge(
     loops : int
         :attr:`core.preprocess.Preprocessed.loops` (0 when unknown): with two or
         more, an answer other than 8 is not sure (:func:`two_loops`).
-    framed : bool
-        :attr:`core.preprocess.Preprocessed.framed`: the digit touched a frame that
-        was taken away; not sure.
 
     Returns
     -------
@@ -168,8 +159,6 @@ def judge(
     why = None
     if stroke_ratio > MAX_STROKE_RATIO:
         why = TOO_SMALL
-    elif framed:
-        why = FRAMED
     elif top < threshold:
         if second >= CLOSE_SHARE * top:
             why = f"two digits are close: {names[best]} or {names[runner]}"

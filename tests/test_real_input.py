@@ -20,7 +20,6 @@ from core import preprocess as pp
 from core.errors import ModelError
 from core.model import DigitModel, load_model, probabilities
 from core.verdict import (
-    FRAMED,
     LOST_LOOP,
     TOO_SMALL,
     TWO_LOOPS,
@@ -354,63 +353,6 @@ def test_a_long_stroke_off_both_edges_is_the_digits(model, digit, photo):
         full = pp.composite_alpha(*pp.to_grayscale(pp.load(picture)))
         assert pp.read_ink(full, pp.PreprocessOptions()).size > 0
     assert read(model, picture) == digit
-
-
-def _boxed_one(touching: bool) -> np.ndarray:
-    ink = np.zeros((300, 300), np.float32)
-    ink[100:102, 130:170] = ink[198:200, 130:170] = 1.0  # a box a seventh of the image wide
-    ink[100:200, 130:132] = ink[100:200, 168:170] = 1.0
-    ink[100 if touching else 110 : 200 if touching else 190, 148:152] = 1.0  # a 1 in it
-    return ink
-
-
-def test_a_digit_touching_a_box_taken_away_is_framed():
-    for touching in (True, False):
-        ink = _boxed_one(touching)
-        keep = pp.ink_components(ink)
-        assert keep[120:180, 148:152].all() and not keep[150, 130:132].any()
-        # a box apart from the digit goes whole, and takes nothing of it
-        assert pp.framed_by(ink, keep) == touching
-
-
-def test_a_digit_standing_on_a_rule_is_not_framed():
-    ink = np.zeros((200, 200), np.float32)
-    ink[60:62, :] = ink[140:142, :] = 1.0  # two rules of ruled paper
-    ink[70:141, 98:102] = 1.0  # a 1 standing on the lower one
-    keep = pp.ink_components(ink, photo=True)
-    assert keep[80:130, 98:102].all() and not keep[141, :90].any()
-    assert not pp.framed_by(ink, keep)
-
-
-def test_a_framed_reading_is_never_sure():
-    names = [str(d) for d in range(10)]
-    probs = np.full(10, 0.001)
-    probs[7] = 0.991
-    assert judge(names, probs, 0.1, 0.5).sure
-    verdict = judge(names, probs, 0.1, 0.5, framed=True)
-    assert not verdict.sure and verdict.why == FRAMED
-
-
-# Failure-kind E variants (tests/kinds.py, index and seed) read wrong and sure: a 7
-# whose bar lies on its box's top lost the bar with the box and read 1 at 96-100%.
-ONCE_SURE_WITHOUT_THEIR_BAR = ((25, 11), (25, 13), (85, 13))
-
-
-@pytest.mark.parametrize(("index", "seed"), ONCE_SURE_WITHOUT_THEIR_BAR)
-def test_a_seven_that_lost_its_bar_with_its_box_is_not_sure(model, index, seed, tmp_path):
-    from core.cli import classify_record
-    from core.explain import analyse_image
-    from tests.kinds import make_variant
-
-    name, data, label, _ = make_variant("E", index, seed)
-    assert "box-touching" in name and label == 7
-    path = tmp_path / name
-    path.write_bytes(data)
-    record = classify_record(model, str(path))
-    assert record["label"] == 7 or (not record["sure"] and record["why"] == FRAMED), record
-    # the app's Prediction says the same
-    verdict = analyse_image(data, model, "ten-class").verdict
-    assert (verdict.sure, verdict.why) == (record["sure"], record.get("why"))
 
 
 def test_a_small_box_touching_the_digit_is_taken_away():
