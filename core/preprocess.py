@@ -95,7 +95,9 @@ LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted ru
 RULE_WINDOW = 15  # a rule's middle is the running median over this many places along it
 RULES_SIDE = 60  # rules are looked for at half size on images at least twice this side
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
-STRAY_FRACTION = 0.3  # ... a stray one, not the digit's, when this long (of the image)
+STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
+STRAY_PAIR_FRACTION = 0.3  # ... or this long beside a parallel one spanning the same,
+PAIR_OVERLAP = 0.8  # ... over this share of its length (a box's top and bottom)
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
 LONE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
 LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
@@ -912,11 +914,12 @@ def _edge_band(own: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]
 
 def _line_axis(box: tuple[slice, slice], shape: tuple[int, int]) -> int | None:
     """The axis (0: down, 1: across) along which a component's box is a long thin
-    line (``LINE_THINNESS`` of its length, ``STRAY_FRACTION`` of the image), or None."""
+    line (``LINE_THINNESS`` of its length, ``STRAY_PAIR_FRACTION`` of the image), or
+    None."""
     tall, wide = box[0].stop - box[0].start, box[1].stop - box[1].start
     axis = 0 if tall > wide else 1
     length, thickness = max(tall, wide), min(tall, wide)
-    if thickness > LINE_THINNESS * length or length < STRAY_FRACTION * shape[axis]:
+    if thickness > LINE_THINNESS * length or length < STRAY_PAIR_FRACTION * shape[axis]:
         return None
     return axis
 
@@ -924,25 +927,33 @@ def _line_axis(box: tuple[slice, slice], shape: tuple[int, int]) -> int | None:
 def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, int]) -> bool:
     """Whether a component is a straight line apart from the digit: a box's side, a rule.
 
-    It is a long thin line (:func:`_line_axis`) and runs past all the other ink at
-    both ends (by ``LINE_MARGIN`` of its length), lines parallel to it aside (a
-    box's top and bottom, left when its sides went as rules): a 4's separate stem or
-    a 5's bar ends where the digit does.
+    It is a long thin line (:func:`_line_axis`): ``STRAY_FRACTION`` of the image
+    long, or ``STRAY_PAIR_FRACTION`` with a line parallel to it spanning the same
+    (the top and bottom of a box whose sides went as rules; a 7's bar drawn apart
+    has none), and it runs past all the other ink at both ends (by ``LINE_MARGIN`` of
+    its length), lines parallel to it aside: a 4's separate stem or a 5's bar ends
+    where the digit does.
     """
     axis = _line_axis(boxes[index], shape)
     if axis is None:
         return False
-    length = boxes[index][axis].stop - boxes[index][axis].start
-    others = [
-        boxes[o][axis]
-        for o in np.flatnonzero(alive)
-        if o != index and _line_axis(boxes[o], shape) != axis
+    span = boxes[index][axis]
+    length = span.stop - span.start
+    parallel = [
+        o for o in np.flatnonzero(alive) if o != index and _line_axis(boxes[o], shape) == axis
     ]
+    paired = any(
+        min(span.stop, boxes[o][axis].stop) - max(span.start, boxes[o][axis].start)
+        >= PAIR_OVERLAP * length
+        for o in parallel
+    )
+    if length < STRAY_FRACTION * shape[axis] and not paired:
+        return False
+    others = [boxes[o][axis] for o in np.flatnonzero(alive) if o != index and o not in parallel]
     if not others:
         return False
     low, high = min(s.start for s in others), max(s.stop for s in others)
     margin = LINE_MARGIN * length
-    span = boxes[index][axis]
     return span.start < low - margin and span.stop > high + margin
 
 

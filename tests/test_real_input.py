@@ -496,7 +496,7 @@ def test_an_edge_band_hugs_the_edge_and_a_digit_touching_it_does_not():
     assert pp.ink_components(seven).sum() == (seven > 0).sum()
 
 
-def test_the_top_and_bottom_left_of_a_box_go_and_a_fives_bar_stays():
+def test_the_top_and_bottom_left_of_a_box_go_and_bars_drawn_apart_stay():
     ink = np.zeros((200, 200), np.float32)
     ink[40:44, 60:140] = ink[156:160, 60:140] = 1.0  # a box's top and bottom (its sides
     ink[60:140, 85:91] = ink[60:140, 109:115] = 1.0  # went as rules), round a narrow 0
@@ -509,6 +509,13 @@ def test_the_top_and_bottom_left_of_a_box_go_and_a_fives_bar_stays():
     five[50:100, 70:76] = five[100:106, 70:130] = five[106:150, 124:130] = 1.0
     five[144:150, 70:130] = 1.0
     assert pp.ink_components(five).sum() == (five > 0).sum()
+    # a 7's bar drawn apart, running a little past its stem at both ends: no pair, stays
+    seven = np.zeros((200, 200), np.float32)
+    seven[40:46, 60:146] = 1.0
+    for row in range(52, 150):
+        column = round(134 - 0.35 * (row - 52))
+        seven[row, column - 3 : column + 3] = 1.0
+    assert pp.ink_components(seven).sum() == (seven > 0).sum()
 
 
 def test_paper_surface_follows_the_light_under_thick_strokes():
