@@ -98,6 +98,7 @@ LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
 STRAY_PAIR_FRACTION = 0.3  # ... or this long beside a parallel one spanning the same,
 PAIR_OVERLAP = 0.8  # ... over this share of its length (a box's top and bottom)
+UNDERLINE_THINNESS = 0.25  # a line under the digit, of any length, may be this thick
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
 LONE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
 LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
@@ -912,14 +913,18 @@ def _edge_band(own: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]
     return cols.start == 0 and cols.stop == width and tall < BAND_ASPECT * wide
 
 
-def _line_axis(box: tuple[slice, slice], shape: tuple[int, int]) -> int | None:
-    """The axis (0: down, 1: across) along which a component's box is a long thin
-    line (``LINE_THINNESS`` of its length, ``STRAY_PAIR_FRACTION`` of the image), or
-    None."""
+def _line_axis(
+    box: tuple[slice, slice],
+    shape: tuple[int, int],
+    fraction: float = STRAY_PAIR_FRACTION,
+    thinness: float = LINE_THINNESS,
+) -> int | None:
+    """The axis (0: down, 1: across) along which a component's box is a thin line
+    (``thinness`` of its length) at least ``fraction`` of the image long, or None."""
     tall, wide = box[0].stop - box[0].start, box[1].stop - box[1].start
     axis = 0 if tall > wide else 1
     length, thickness = max(tall, wide), min(tall, wide)
-    if thickness > LINE_THINNESS * length or length < STRAY_PAIR_FRACTION * shape[axis]:
+    if thickness > thinness * length or length < fraction * shape[axis]:
         return None
     return axis
 
@@ -927,31 +932,39 @@ def _line_axis(box: tuple[slice, slice], shape: tuple[int, int]) -> int | None:
 def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, int]) -> bool:
     """Whether a component is a straight line apart from the digit: a box's side, a rule.
 
-    It is a long thin line (:func:`_line_axis`): ``STRAY_FRACTION`` of the image
-    long, or ``STRAY_PAIR_FRACTION`` with a line parallel to it spanning the same
-    (the top and bottom of a box whose sides went as rules; a 7's bar drawn apart
-    has none), and it runs past all the other ink at both ends (by ``LINE_MARGIN`` of
+    It is a thin line (:func:`_line_axis`): ``STRAY_FRACTION`` of the image long,
+    or ``STRAY_PAIR_FRACTION`` with a line parallel to it spanning the same (the
+    top and bottom of a box whose sides went as rules; a 7's bar drawn apart has
+    none), or of any length, and up to ``UNDERLINE_THINNESS`` thick, under all the
+    other ink (an underline, its middle below the digit), and it runs past all the
+    other ink at both ends (by ``LINE_MARGIN`` of
     its length), lines parallel to it aside: a 4's separate stem or a 5's bar ends
     where the digit does.
     """
-    axis = _line_axis(boxes[index], shape)
+    axis = _line_axis(boxes[index], shape, 0.0, UNDERLINE_THINNESS)
     if axis is None:
         return False
+    thin = _line_axis(boxes[index], shape, 0.0) is not None
     span = boxes[index][axis]
     length = span.stop - span.start
     parallel = [
         o for o in np.flatnonzero(alive) if o != index and _line_axis(boxes[o], shape) == axis
     ]
-    paired = any(
+    paired = length >= STRAY_PAIR_FRACTION * shape[axis] and any(
         min(span.stop, boxes[o][axis].stop) - max(span.start, boxes[o][axis].start)
         >= PAIR_OVERLAP * length
         for o in parallel
     )
-    if length < STRAY_FRACTION * shape[axis] and not paired:
-        return False
-    others = [boxes[o][axis] for o in np.flatnonzero(alive) if o != index and o not in parallel]
+    others = [o for o in np.flatnonzero(alive) if o != index and o not in parallel]
     if not others:
         return False
+    # a line under all the rest of the ink: an underline (a digit's own bottom stroke,
+    # a 2's base, joins the rest)
+    rows = boxes[index][0]
+    under = axis == 1 and (rows.start + rows.stop) / 2 >= max(boxes[o][0].stop for o in others)
+    if not under and not (thin and (paired or length >= STRAY_FRACTION * shape[axis])):
+        return False
+    others = [boxes[o][axis] for o in others]
     low, high = min(s.start for s in others), max(s.stop for s in others)
     margin = LINE_MARGIN * length
     return span.start < low - margin and span.stop > high + margin

@@ -518,6 +518,35 @@ def test_the_top_and_bottom_left_of_a_box_go_and_bars_drawn_apart_stay():
     assert pp.ink_components(seven).sum() == (seven > 0).sum()
 
 
+@pytest.mark.parametrize("digit", [6, 9, 4])
+def test_an_underline_apart_from_the_digit_goes(model, digit):
+    # 6 and 9 are underlined to tell them apart; the line, drawn with the same pen
+    # under the digit and past both its sides, was read with it (a 9 as a sure 1)
+    strokes = DIGIT_STROKES[digit][0]
+    points = np.concatenate([np.asarray(stroke) for stroke in strokes])
+    left, right, bottom = points[:, 0].min(), points[:, 0].max(), points[:, 1].max()
+    underline = line((left - 0.08, bottom + 0.1), (right + 0.08, bottom + 0.11))
+    alone = render_strokes(strokes, pen=14, scale=0.75)
+    picture = render_strokes([*strokes, underline], pen=14, scale=0.75)
+    # what is cropped is the digit alone, as tall as without the line
+    cropped = stage(pp.preprocess(picture), "cropped").shape
+    assert cropped == stage(pp.preprocess(alone), "cropped").shape
+    assert read(model, picture) == digit
+
+
+def test_a_base_drawn_apart_is_no_underline():
+    # a 2 whose base was drawn as a stroke of its own, from where the diagonal ends
+    two = np.zeros((200, 200), np.float32)
+    for column in range(70, 131):  # the top curve, as a flat arc
+        row = round(60 - 0.006 * (column - 100) ** 2 * 4)
+        two[row : row + 6, column] = 1.0
+    for row in range(60, 140):  # the diagonal down to the left
+        column = round(130 - 0.75 * (row - 60))
+        two[row, column - 3 : column + 3] = 1.0
+    two[146:152, 67:135] = 1.0  # the base, apart, from below the diagonal's end
+    assert pp.ink_components(two).sum() == (two > 0).sum()
+
+
 def test_paper_surface_follows_the_light_under_thick_strokes():
     zero = ring(side=64, radius=22, width=12)
     y, x = np.mgrid[:64, :64] / 64
