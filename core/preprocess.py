@@ -124,6 +124,7 @@ MIN_HOLE_RADIUS = 1.5  # ... of a loop this wide (px at WORK_BOX scale) or more
 CLOSER_FACTOR = 2.0  # a digit in an input reduced this much or more...
 CLOSER_EXTENT = 48  # ... spanning fewer working pixels than this is read again closer...
 CLOSER_MARGIN = 0.5  # ... with this share of its size around it
+CLOSER_SEEN = 0.5  # a part the region cuts must lie this much on the first reading's ink
 DOT_RATIO = 2.5  # ink whose extent is below this many stroke widths is a dot, not a digit
 LOOP_LEVEL = 0.5  # loops are counted in the ink at or above this level...
 LOOP_AREA = 12  # ... holes this large (px at WORK_BOX scale, under 1 px at BOX) or more
@@ -1641,6 +1642,32 @@ def closer_look(
     if closer.blank:
         return None
     closer_keep = ink_components(closer.ink, photo=closer.size > 0)
+    # The region's own background estimate can miss a dark corner or a desk's edge
+    # that its border cuts, and their rims then pass for parts of the digit (a 0 with
+    # a blob read 2): a part cut by the region's border must reach into the box of
+    # what the first reading kept (a faint digit's stroke, seen in part) or lie on
+    # its strong ink (``CLOSER_SEEN`` of it: a stroke it cut off at a grid line); a
+    # rim it saw faint or not at all, apart from the digit, goes.
+    bottom, right = min(bottom, full.shape[0]), min(right, full.shape[1])
+    first = read.ink[
+        round(top / factor) : max(round(bottom / factor), round(top / factor) + 1),
+        round(left / factor) : max(round(right / factor), round(left / factor) + 1),
+    ]
+    seen = resize((first >= STRONG_INK).astype(np.float32), closer.ink.shape[::-1]) > 0
+    seen = ndi.binary_dilation(seen, iterations=2)  # the two readings' grids differ
+    kept = np.zeros(full.shape, bool)
+    kept[
+        round(rows[0] * factor) : round((rows[-1] + 1) * factor),
+        round(cols[0] * factor) : round((cols[-1] + 1) * factor),
+    ] = True
+    kept = resize(kept[top:bottom, left:right].astype(np.float32), closer.ink.shape[::-1]) > 0
+    labels, count = ndi.label(closer_keep, structure=np.ones((3, 3), bool))
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    size = np.bincount(labels.ravel(), minlength=count + 1)
+    known = np.bincount(labels.ravel(), weights=seen.ravel(), minlength=count + 1)
+    inside = np.unique(labels[kept])
+    stray = [i for i in border[border > 0] if i not in inside and known[i] < CLOSER_SEEN * size[i]]
+    closer_keep &= ~np.isin(labels, stray)
     return (closer, closer_keep) if closer_keep.any() else None
 
 
