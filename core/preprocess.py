@@ -937,10 +937,9 @@ def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, in
     or ``STRAY_PAIR_FRACTION`` with a line parallel to it spanning the same (the
     top and bottom of a box whose sides went as rules; a 7's bar drawn apart has
     none), or of any length, and up to ``UNDERLINE_THINNESS`` thick, under all the
-    other ink (an underline, its middle below the digit), and it runs past all the
-    other ink at both ends (by ``LINE_MARGIN`` of
-    its length), lines parallel to it aside: a 4's separate stem or a 5's bar ends
-    where the digit does.
+    other ink (an underline, its middle below the digit); and it runs past all the
+    other ink at both ends (by ``LINE_MARGIN`` of its length), lines parallel to it
+    aside: a 4's separate stem or a 5's bar ends where the digit does.
     """
     axis = _line_axis(boxes[index], shape, 0.0, UNDERLINE_THINNESS)
     if axis is None:
@@ -1642,33 +1641,42 @@ def closer_look(
     if closer.blank:
         return None
     closer_keep = ink_components(closer.ink, photo=closer.size > 0)
-    # The region's own background estimate can miss a dark corner or a desk's edge
-    # that its border cuts, and their rims then pass for parts of the digit (a 0 with
-    # a blob read 2): a part cut by the region's border must reach into the box of
-    # what the first reading kept (a faint digit's stroke, seen in part) or lie on
-    # its strong ink (``CLOSER_SEEN`` of it: a stroke it cut off at a grid line); a
-    # rim it saw faint or not at all, apart from the digit, goes.
+    # What the first reading saw of the region: its strong ink and its kept box
     bottom, right = min(bottom, full.shape[0]), min(right, full.shape[1])
     first = read.ink[
         round(top / factor) : max(round(bottom / factor), round(top / factor) + 1),
         round(left / factor) : max(round(right / factor), round(left / factor) + 1),
     ]
-    seen = resize((first >= STRONG_INK).astype(np.float32), closer.ink.shape[::-1]) > 0
-    seen = ndi.binary_dilation(seen, iterations=2)  # the two readings' grids differ
-    kept = np.zeros(full.shape, bool)
-    kept[
-        round(rows[0] * factor) : round((rows[-1] + 1) * factor),
-        round(cols[0] * factor) : round((cols[-1] + 1) * factor),
+    box = np.zeros(region.shape, bool)
+    box[
+        round(rows[0] * factor) - top : round((rows[-1] + 1) * factor) - top,
+        round(cols[0] * factor) - left : round((cols[-1] + 1) * factor) - left,
     ] = True
-    kept = resize(kept[top:bottom, left:right].astype(np.float32), closer.ink.shape[::-1]) > 0
-    labels, count = ndi.label(closer_keep, structure=np.ones((3, 3), bool))
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    size = np.bincount(labels.ravel(), minlength=count + 1)
-    known = np.bincount(labels.ravel(), weights=seen.ravel(), minlength=count + 1)
-    inside = np.unique(labels[kept])
-    stray = [i for i in border[border > 0] if i not in inside and known[i] < CLOSER_SEEN * size[i]]
-    closer_keep &= ~np.isin(labels, stray)
+    closer_keep &= ~_cut_parts(closer_keep, first >= STRONG_INK, box)
     return (closer, closer_keep) if closer_keep.any() else None
+
+
+def _cut_parts(keep: np.ndarray, strong: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """The parts of a closer reading's ``keep`` that the region's border cuts and that
+    the first reading did not see as the digit's: a dark corner or a desk's edge the
+    region's own background estimate missed (its rim made a 0 with a blob read 2).
+
+    A part stays when it reaches into ``box`` (the first reading's kept box: a faint
+    digit's stroke, seen in part) or lies mostly (``CLOSER_SEEN``) on ``strong`` (the
+    first reading's strong ink: a stroke it cut off at a grid line). ``strong`` and
+    ``box`` cover the region at any size; they are resized to ``keep``'s.
+    """
+    size = keep.shape[::-1]
+    seen = resize(strong.astype(np.float32), size) > 0
+    seen = ndi.binary_dilation(seen, iterations=2)  # the two readings' grids differ
+    inside = resize(box.astype(np.float32), size) > 0
+    labels, count = ndi.label(keep, structure=np.ones((3, 3), bool))
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    area = np.bincount(labels.ravel(), minlength=count + 1)
+    known = np.bincount(labels.ravel(), weights=seen.ravel(), minlength=count + 1)
+    reached = np.unique(labels[inside])
+    cut = [i for i in border[border > 0] if i not in reached and known[i] < CLOSER_SEEN * area[i]]
+    return np.isin(labels, cut)
 
 
 class MnistFormat(NamedTuple):
