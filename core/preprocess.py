@@ -98,7 +98,8 @@ LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
 STRAY_PAIR_FRACTION = 0.3  # ... or this long beside a parallel one spanning the same,
 PAIR_OVERLAP = 0.8  # ... over this share of its length (a box's top and bottom)
-UNDERLINE_THINNESS = 0.25  # a line under the digit, of any length, may be this thick
+UNDERLINE_THINNESS = 0.25  # a line under the digit, of any length, may be this thick...
+UNDERLINE_MARGIN = 0.15  # ... when it runs past the digit by this share of its length
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
 LONE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
 LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
@@ -962,11 +963,13 @@ def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, in
     # a 2's base, joins the rest)
     rows = boxes[index][0]
     under = axis == 1 and (rows.start + rows.stop) / 2 >= max(boxes[o][0].stop for o in others)
-    if not under and not (thin and (paired or length >= STRAY_FRACTION * shape[axis])):
+    line = thin and (paired or length >= STRAY_FRACTION * shape[axis])
+    if not (line or under):
         return False
     others = [boxes[o][axis] for o in others]
     low, high = min(s.start for s in others), max(s.stop for s in others)
-    margin = LINE_MARGIN * length
+    # an underline runs well past the digit; a 2's base drawn apart, barely
+    margin = (LINE_MARGIN if line else UNDERLINE_MARGIN) * length
     return span.start < low - margin and span.stop > high + margin
 
 

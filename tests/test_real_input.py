@@ -543,7 +543,7 @@ def test_an_underline_apart_from_the_digit_goes(model, digit):
     strokes = DIGIT_STROKES[digit][0]
     points = np.concatenate([np.asarray(stroke) for stroke in strokes])
     left, right, bottom = points[:, 0].min(), points[:, 0].max(), points[:, 1].max()
-    underline = line((left - 0.08, bottom + 0.1), (right + 0.08, bottom + 0.11))
+    underline = line((left - 0.15, bottom + 0.1), (right + 0.15, bottom + 0.11))
     alone = render_strokes(strokes, pen=14, scale=0.75)
     picture = render_strokes([*strokes, underline], pen=14, scale=0.75)
     # what is cropped is the digit alone, as tall as without the line
@@ -553,7 +553,9 @@ def test_an_underline_apart_from_the_digit_goes(model, digit):
 
 
 def test_a_base_drawn_apart_is_no_underline():
-    # a 2 whose base was drawn as a stroke of its own, from where the diagonal ends
+    # a 2 whose base was drawn as a stroke of its own, from where the diagonal ends and
+    # a little past both sides (a fresh reading: 20 of 100 such 2s read a sure 7 when
+    # an underline had only to run 5% of its length past the digit)
     two = np.zeros((200, 200), np.float32)
     for column in range(70, 131):  # the top curve, as a flat arc
         row = round(60 - 0.006 * (column - 100) ** 2 * 4)
@@ -561,7 +563,7 @@ def test_a_base_drawn_apart_is_no_underline():
     for row in range(60, 140):  # the diagonal down to the left
         column = round(130 - 0.75 * (row - 60))
         two[row, column - 3 : column + 3] = 1.0
-    two[146:152, 67:135] = 1.0  # the base, apart, from below the diagonal's end
+    two[146:152, 63:137] = 1.0  # the base, apart, from just left of the diagonal's end
     assert pp.ink_components(two).sum() == (two > 0).sum()
 
 
