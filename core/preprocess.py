@@ -939,8 +939,10 @@ def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, in
     top and bottom of a box whose sides went as rules; a 7's bar drawn apart has
     none), or of any length, and up to ``UNDERLINE_THINNESS`` thick, under all the
     other ink (an underline, its middle below the digit); and it runs past all the
-    other ink at both ends (by ``LINE_MARGIN`` of its length), lines parallel to it
-    aside: a 4's separate stem or a 5's bar ends where the digit does.
+    other ink at both ends, lines parallel to it aside, by ``LINE_MARGIN`` of its
+    length (an underline by ``UNDERLINE_MARGIN``: a 2's base drawn apart runs only
+    a little past the rest): a 4's separate stem or a 5's bar ends where the digit
+    does.
     """
     axis = _line_axis(boxes[index], shape, 0.0, UNDERLINE_THINNESS)
     if axis is None:
