@@ -230,3 +230,13 @@ def render_strokes(
     if mode == "RGBA":
         return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
     raise ValueError(f"unknown mode {mode!r}")
+
+
+# Digits whose own long stroke runs off the picture at both ends, well past the rest:
+# the pen's stroke, not a line of ruled paper (core.preprocess._lone_rule must leave
+# them; tests of the rules and of the whole reading use them).
+EDGE_TO_EDGE = {
+    7: [line((0.0, 0.15), (1.0, 0.15)), line((0.8, 0.15), (0.45, 0.9))],  # bar off both sides
+    2: [line((0.3, 0.2), (0.7, 0.2), (0.7, 0.5), (0.28, 0.85)), line((0.0, 0.85), (1.0, 0.85))],
+    4: [line((0.35, 0.2), (0.28, 0.58), (0.78, 0.58)), line((0.64, 0.0), (0.64, 1.0))],
+}

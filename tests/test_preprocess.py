@@ -18,7 +18,7 @@ from core import preprocess as pp
 from core.errors import ImageError
 from core.preprocess import Preprocessed, PreprocessOptions, preprocess
 from tests import wild
-from tests.strokes import DIGIT_STROKES, coverage, line, render_strokes
+from tests.strokes import DIGIT_STROKES, EDGE_TO_EDGE, coverage, line, render_strokes
 
 SEVEN = DIGIT_STROKES[7][0]
 
@@ -507,16 +507,6 @@ def test_a_photo_flat_once_reduced_keeps_a_flat_background_and_its_wide_strokes(
     ring = np.zeros(read.ink.shape, bool)
     ring[36:164, 36:164], ring[64:136, 64:136] = True, False  # the ring, at a third of the size
     assert read.ink[ring].mean() > 0.9
-
-
-# Digits whose own long stroke crosses the image, which a rule for lone lines of ruled
-# paper, tried on 2026-12-01 and dropped, took for ruled paper: each stroke is the
-# digit's, alone in its direction, so no rule.
-EDGE_TO_EDGE = {
-    7: [line((0.0, 0.15), (1.0, 0.15)), line((0.8, 0.15), (0.45, 0.9))],  # bar off both sides
-    2: [line((0.3, 0.2), (0.7, 0.2), (0.7, 0.5), (0.28, 0.85)), line((0.0, 0.85), (1.0, 0.85))],
-    4: [line((0.35, 0.2), (0.28, 0.58), (0.78, 0.58)), line((0.64, 0.0), (0.64, 1.0))],
-}
 
 
 @pytest.mark.parametrize("digit", sorted(EDGE_TO_EDGE))

@@ -28,7 +28,7 @@ from core.verdict import (
     lost_loop,
     sure_probability,
 )
-from tests.strokes import DIGIT_STROKES, arc, coverage, line, render_strokes
+from tests.strokes import DIGIT_STROKES, EDGE_TO_EDGE, arc, coverage, line, render_strokes
 
 REALDIGITS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "realdigits"
 SEVEN = DIGIT_STROKES[7][0]
@@ -358,8 +358,6 @@ def test_digits_once_read_with_one_rule_are_read(model, index, seed):
 @pytest.mark.parametrize("digit", [7, 2, 4])
 @pytest.mark.parametrize("photo", [False, True])
 def test_a_long_stroke_off_both_edges_is_the_digits(model, digit, photo):
-    from tests.test_preprocess import EDGE_TO_EDGE
-
     picture = render_strokes(EDGE_TO_EDGE[digit], pen=18, ink=30, background=235, mode="L")
     if photo:  # grain and a JPEG: the photo path, with its background estimate
         grain = np.random.default_rng(digit).normal(0, 6, picture.shape)
