@@ -80,6 +80,7 @@ POLARITY_STRONG = 3.0  # thin strokes settle the polarity when one side removes 
 THIN_SHARE = 0.005  # ... and this share of the image's squared local contrast...
 LOCAL_SIDE = 0.1  # ... that of structure under this fraction of its shorter side
 POLARITY_RATIO = 1.5  # the ink's side of the image removes this much more than the other
+VOTE_SHARE = 0.02  # ... and its removal is at least this share of the squared local contrast
 MAX_STRUCTURE = 0.8  # ... and its largest, a fraction of the shortest side
 MARGIN_LIMIT = 0.5  # ... and no margin step past this fraction of it
 SIZE_GROWTH = 1.3  # doubling the scale must remove this much more ink to be kept
@@ -362,8 +363,9 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     while edges, gradients and anything wider than the square stay. For squares of
     side 3, 5, 9, 17, ... px the removed signal is measured on both sides (sum of
     its excess over its median, so that grain counts for little): the ink's side
-    is the first to remove clearly more (``POLARITY_RATIO``) at two sizes in a row
-    (at 3 px, JPEG grain beside a sheet's edge can tip the ratio); edges and gradients
+    is the first to remove clearly more (``POLARITY_RATIO``, and ``VOTE_SHARE`` of
+    :func:`local_energy`) at two sizes in a row (at 3 px, JPEG grain beside a sheet's
+    edge can tip the ratio; beside a grid's thick lines, slivers); edges and gradients
     remove nothing either way, and the paper inside loops only shows at larger
     squares. The scale is then the square that removes every stroke: the side is
     doubled while doubling still removes over ``SIZE_GROWTH`` times more (strokes
@@ -387,6 +389,7 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     if light is not None:
         sides = {light: sides[light]}
     removed: dict[bool, list[float]] = {True: [], False: []}
+    floor = VOTE_SHARE * local_energy(gray) if light is None else 0.0
     leaning = None  # the side the last square favoured: a side must win twice in a row
     chosen = None  # index of the first size past which the ink's signal stops growing
     for index, size in enumerate(sizes):
@@ -394,7 +397,10 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
             removed[side].append(_excess(image - opening(image, size)))
         if light is None:
             lit, dark = removed[True][-1], removed[False][-1]
-            favoured = lit > dark if max(lit, dark) > POLARITY_RATIO * min(lit, dark) else None
+            # a square that removes next to nothing on both sides has no vote: beside
+            # grid lines as dark and as wide as the strokes, JPEG slivers tipped it
+            clear = max(lit, dark) > max(POLARITY_RATIO * min(lit, dark), floor)
+            favoured = lit > dark if clear else None
             if favoured is not None and favoured == leaning:
                 light = favoured
                 sides = {light: sides[light]}
@@ -419,6 +425,17 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     return light, fitting[-1] if fitting else candidates[0]
 
 
+def local_energy(gray: np.ndarray) -> float:
+    """The squared contrast of structure under ``LOCAL_SIDE`` of the image's shorter side.
+
+    A shadow's or a desk's expanse does not count, or a small digit beside a hard
+    shadow would have no share of it.
+    """
+    side = max(3, round(LOCAL_SIDE * min(gray.shape)))
+    spread = gray - ndi.uniform_filter(gray, size=side)
+    return float(np.square(spread, dtype=np.float64).sum())
+
+
 def photo_polarity(gray: np.ndarray) -> bool:
     """Whether a photo's ink is lighter than its paper: True for chalk on a board.
 
@@ -430,11 +447,7 @@ def photo_polarity(gray: np.ndarray) -> bool:
     (:func:`border_polarity`), else the larger scales of :func:`ink_scale`.
     """
     blurred = ndi.gaussian_filter(gray, PHOTO_BLUR)
-    # the contrast of structure under LOCAL_SIDE of the image: a shadow's or a desk's
-    # expanse does not count, or a small digit beside a hard shadow has no share of it
-    side = max(3, round(LOCAL_SIDE * min(gray.shape)))
-    spread = blurred - ndi.uniform_filter(blurred, size=side)
-    energy = float(np.square(spread, dtype=np.float64).sum())
+    energy = local_energy(blurred)
     for size in (3, 5):
         lit = _excess(blurred - opening(blurred, size))
         dark = _excess((1 - blurred) - opening(1 - blurred, size))

@@ -131,6 +131,23 @@ def test_photos_once_read_as_light_ink_are_dark_ink(model, mnist_test, index, se
     assert read(model, buffer.getvalue()) == int(mnist_test.labels[index])
 
 
+def test_a_grid_as_dark_and_wide_as_the_strokes_leaves_the_ink_dark(model):
+    # Failure-kind E variant (tests/kinds.py, index 15, seed 7): a 1 in a cell whose
+    # lines run near every edge, as wide as its stroke. The border was half line, so
+    # it did not tell; the 3 and 5 px squares removed next to nothing on either side,
+    # yet slivers beside the lines voted light ink twice, and the cell's paper was
+    # read as ink: a sure 8. Now a square's vote needs a share of the local contrast.
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", 15, 7)
+    assert "grid" in name and label == 1
+    full = pp.enlarge_small(pp.composite_alpha(*pp.to_grayscale(pp.load(data))))
+    blurred = ndi.gaussian_filter(pp.reduce_gray(full), pp.PHOTO_BLUR)
+    assert pp.border_polarity(blurred) is None  # the case the votes decide
+    assert pp.ink_scale(blurred)[0] is False
+    assert read(model, data) == 1
+
+
 def redrawn_photo(mnist_test, index: int) -> np.ndarray:
     """MNIST test digit ``index`` redrawn (seed (index, 99)) and photographed (seed
     (index, 2)) by :mod:`core.augment`."""
