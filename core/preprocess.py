@@ -12,7 +12,8 @@ The steps, in order:
    a background that makes the ink stand out (:func:`composite_alpha`);
 3. reduce to about ``WORK_SIDE`` (:func:`reduce_gray`: for a photo, each block's
    darkest or lightest pixel, so thin strokes keep their contrast), after deciding
-   the polarity (:func:`photo_polarity`, :func:`ink_is_light`);
+   the polarity (:func:`photo_polarity`, :func:`ink_is_light`); a large photo
+   where no ink stands out is read again at ``FINE_FACTOR`` times that side;
 4. estimate the paper / board by a grey opening at the strokes' scale, subtract it
    and normalise the contrast so that ink is bright (up to 1) on black
    (:func:`ink_scale`, :func:`estimate_background`, :func:`remove_background`,
@@ -52,6 +53,7 @@ from core.errors import ImageError
 from core.imagefile import load, one_line
 
 WORK_SIDE = 200  # larger images are reduced (integer factor) to about this side
+FINE_FACTOR = 3  # a blank large photo is read again at this multiple of WORK_SIDE
 DETAIL_SIDE = 2000  # a photo read as blank is read again from this side (px) when larger
 MIN_SIDE = 27  # images under MNIST's 28 px side are enlarged (integer factor) past this side
 WORK_BOX = 80  # stroke width is measured and changed with the longest side at this size
@@ -1544,6 +1546,12 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         dark = read_ink(full, options, light=False)
         if not dark.blank:
             read = dark
+    if read.blank and read.size and max(full.shape) >= FINE_FACTOR * WORK_SIDE:
+        # A ballpoint digit a twentieth of a large photo is a few faint pixels at the
+        # working size, too few to stand out: read it again at a finer scale.
+        fine = read_ink(full, options, side=FINE_FACTOR * WORK_SIDE)
+        if not fine.blank:
+            read = fine
     if read.blank and read.size:
         # a bold digit that fills a small scan may cover three quarters of it
         signal = remove_background(read.gray, read.light, read.background)
@@ -1601,19 +1609,25 @@ class InkReading(NamedTuple):
     size: int  # side of the background's opening in px; 0 for a clean drawing
 
 
-def read_ink(full: np.ndarray, options: PreprocessOptions, light: bool | None = None) -> InkReading:
-    """Steps 3-5 on a grey image: reduce, find the polarity, remove the background.
+def read_ink(
+    full: np.ndarray,
+    options: PreprocessOptions,
+    light: bool | None = None,
+    side: int = WORK_SIDE,
+) -> InkReading:
+    """Steps 3-5 on a grey image: reduce to about ``side`` px, find the polarity,
+    remove the background.
 
     ``light`` forces the polarity (else ``options.invert``, else automatic).
     """
-    gray = reduce_gray(full)
+    gray = reduce_gray(full, side)
     size = 0  # a clean drawing's background is flat
     if light is None and options.invert is not None:
         light = bool(options.invert)
     level = flat_level(gray)
     if level is None:
         light = photo_polarity(gray) if light is None else light
-        gray = reduce_gray(full, light_ink=light)  # thin strokes keep their contrast
+        gray = reduce_gray(full, side, light_ink=light)  # thin strokes keep their contrast
         gray = ndi.gaussian_filter(gray, PHOTO_BLUR)  # grain and JPEG blocks are not ink
         size = ink_scale(gray, light)[1]
         level = flat_level(gray)  # the reduced, blurred photo may itself be flat
