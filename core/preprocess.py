@@ -104,6 +104,7 @@ PAIR_OVERLAP = 0.8  # ... over this share of its length (a box's top and bottom)
 UNDERLINE_THINNESS = 0.25  # a line under the digit, of any length, may be this thick...
 UNDERLINE_MARGIN = 0.15  # ... when it runs past the digit by this share of its length
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
+BEND = 0.04  # a line between two removed rules bends from straight by at most this share
 LONE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
 LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
 LONE_RULE_MARGIN = 0.15  # it runs past the rest by this share of its length at both ends,
@@ -736,7 +737,8 @@ def ink_components(ink: np.ndarray, unbox: bool = True, photo: bool = False) -> 
     - a frame touching the digit is peeled off (:func:`peel_frame`).
     """
     mask = ink > 0
-    mask &= ~rule_lines(mask, photo)
+    rules = rule_lines(mask, photo)
+    mask &= ~rules
     mask &= ~edge_strips(mask)
     labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
@@ -753,7 +755,7 @@ def ink_components(ink: np.ndarray, unbox: bool = True, photo: bool = False) -> 
         strong_ink = np.where(ink >= STRONG_INK, ink, 0).ravel()
         mass = np.bincount(labels.ravel(), weights=strong_ink, minlength=count + 1)[1:]
         alive &= mass >= SPECK_MASS * mass[alive].max()
-        alive = _drop_frames(labels, boxes, alive, mass)
+        alive = _drop_frames(labels, boxes, alive, mass, rules)
         alive = _nearby_parts(boxes, mass, alive)
     # (one component alone is kept whatever it is: nothing else could be the digit)
     kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
@@ -845,14 +847,18 @@ def _mean_width(mask: np.ndarray) -> float:
 
 
 def _drop_frames(
-    labels: np.ndarray, boxes: list, alive: np.ndarray, mass: np.ndarray
+    labels: np.ndarray, boxes: list, alive: np.ndarray, mass: np.ndarray, rules: np.ndarray
 ) -> np.ndarray:
     shape = labels.shape
     frames = np.zeros_like(alive)
     for index in np.flatnonzero(alive):
         rows, cols = boxes[index]
         own = labels[rows, cols] == index + 1
-        if _edge_band(own, rows, cols, shape) or _stray_line(boxes, index, alive, shape):
+        if (
+            _edge_band(own, rows, cols, shape)
+            or _stray_line(boxes, index, alive, shape)
+            or _between_rules(own, boxes, index, alive, mass, rules)
+        ):
             frames[index] = True
             continue
         for other in np.flatnonzero(alive):
@@ -988,6 +994,62 @@ def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, in
     # an underline runs well past the digit; a 2's base drawn apart, barely
     margin = (LINE_MARGIN if line else UNDERLINE_MARGIN) * length
     return span.start < low - margin and span.stop > high + margin
+
+
+def _between_rules(
+    own: np.ndarray,
+    boxes: list,
+    index: int,
+    alive: np.ndarray,
+    mass: np.ndarray,
+    rules: np.ndarray,
+) -> bool:
+    """Whether a component is a straight line running from one removed rule to
+    another outside the rest of the ink: the top or bottom of a box whose sides
+    went as rules.
+
+    ``own`` is the component's mask within its box. It is a line up to
+    ``UNDERLINE_THINNESS`` thick for its length whose middle bends from a straight
+    line by at most ``BEND`` of its length (a circle's arc, left when the circle's
+    sides went as rules, bends far more: the digit may touch it); pixels of
+    ``rules`` (what :func:`rule_lines` removed) lie just past both its ends, within
+    its thickness; and all the other ink (its own pieces past the rules and specks
+    aside: under ``KEEP_FRACTION`` of the largest component's ``mass``) lies on one
+    side of it (a stroke cut into pieces by the rules it crosses runs between them
+    too, among its other pieces).
+    """
+    box = boxes[index]
+    axis = _line_axis(box, rules.shape, 0.0, UNDERLINE_THINNESS)
+    if axis is None:
+        return False
+    along, across = box[axis], box[1 - axis]
+    # the other ink that counts: not a speck, and not the line's own pieces past the rules
+    others = [
+        boxes[o][1 - axis]
+        for o in np.flatnonzero(alive & (mass >= KEEP_FRACTION * mass.max()))
+        if o != index
+        and not (
+            boxes[o][1 - axis].start >= across.start - 1
+            and boxes[o][1 - axis].stop <= across.stop + 1
+        )
+    ]
+    if not others or not (
+        all(o.stop <= across.start for o in others) or all(o.start >= across.stop for o in others)
+    ):
+        return False
+    band = slice(max(0, across.start - 1), across.stop + 1)
+    for end in (along.start - 1, along.stop):
+        if not 0 <= end < rules.shape[axis]:
+            return False  # it runs off the picture: a rule's job, not this test's
+        if not (rules[end, band] if axis == 0 else rules[band, end]).any():
+            return False
+    # the middle across the line at each place along it, and its bend from a straight fit
+    line = own if axis == 1 else own.T
+    counts = line.sum(axis=0)
+    places = np.flatnonzero(counts)
+    middle = (np.arange(line.shape[0])[:, None] * line).sum(axis=0)[places] / counts[places]
+    bend = middle - np.polyval(np.polyfit(places, middle, 1), places)
+    return float(np.abs(bend).max()) <= max(1.0, BEND * line.shape[1])
 
 
 def _surrounds(own: np.ndarray, centre: tuple[int, int]) -> bool:

@@ -566,6 +566,46 @@ def test_the_top_and_bottom_left_of_a_box_go_and_bars_drawn_apart_stay():
     assert pp.ink_components(seven).sum() == (seven > 0).sum()
 
 
+def test_a_line_from_one_removed_rule_to_another_goes():
+    # a form's box whose sides run the picture's height go as rules; its top and
+    # bottom, left between them, were kept with a 0 reaching almost to the sides
+    # (they did not run past it by 5% of their length)
+    ink = np.zeros((200, 200), np.float32)
+    ink[:, 40:46] = ink[:, 154:160] = 1.0  # the sides, as rules
+    ink[20:26, 46:154] = ink[174:180, 46:154] = 1.0  # the top and the bottom
+    yy, xx = np.mgrid[:200, :200]
+    zero = np.abs(np.hypot((yy - 100) / 1.4, xx - 100) - 47) < 3  # from column 50 to 150
+    ink[zero] = 1.0
+    keep = pp.ink_components(ink)
+    assert np.array_equal(keep, zero)
+    # a bar drawn apart that stops short of a rule is the digit's, as before
+    ink[20:26, 46:154] = 0.0
+    ink[30:36, 60:140] = 1.0
+    assert pp.ink_components(ink)[30:36, 60:140].all()
+    # a stroke's pieces between the rules it crosses lie among its other pieces: kept
+    ruled = np.zeros((200, 200), np.float32)
+    ruled[40:43, :] = ruled[90:93, :] = ruled[140:143, :] = 1.0
+    ruled[20:180, 96:102] = 1.0  # a 1 crossing three rules
+    keep = pp.ink_components(ruled)
+    for piece in (slice(20, 36), slice(48, 86), slice(98, 136), slice(148, 180)):
+        assert keep[piece, 96:102].all()
+
+
+# kind E (tests/kinds.py): a box or a partial box whose sides went as rules, its top
+# or bottom kept with the digit (a 5 with a bar above read a sure 8, a 3 underlined a
+# sure 1), before lines between removed rules went
+ONCE_KEPT_BETWEEN_RULES = ((90, 9), (114, 9), (65, 9), (113, 9))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_KEPT_BETWEEN_RULES)
+def test_digits_once_read_with_a_line_between_rules_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "box" in name
+    assert read(model, data) == label, name
+
+
 @pytest.mark.parametrize("digit", [6, 9, 4])
 def test_an_underline_apart_from_the_digit_goes(model, digit):
     # 6 and 9 are underlined to tell them apart; the line, drawn with the same pen
