@@ -53,7 +53,9 @@ from core.errors import ImageError
 from core.imagefile import load, one_line
 
 WORK_SIDE = 200  # larger images are reduced (integer factor) to about this side
-FINE_FACTOR = 3  # a blank large photo is read again at this multiple of WORK_SIDE
+FINE_FACTOR = 3  # a blank large photo is read again at this multiple of WORK_SIDE...
+FINE_EXTENT = 1 / 3  # ... believed when the digit kept spans at most this share of it
+FINE_KEPT = 0.3  # ... and holds this share of the ink that stands out (not paper's lines)
 DETAIL_SIDE = 2000  # a photo read as blank is read again from this side (px) when larger
 MIN_SIDE = 27  # images under MNIST's 28 px side are enlarged (integer factor) past this side
 WORK_BOX = 80  # stroke width is measured and changed with the longest side at this size
@@ -1612,7 +1614,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         # A ballpoint digit a twentieth of a large photo is a few faint pixels at the
         # working size, too few to stand out: read it again at a finer scale.
         fine = read_ink(full, options, side=FINE_FACTOR * WORK_SIDE)
-        if not fine.blank:
+        if not fine.blank and small_digit(fine.ink):
             read = fine
     if read.blank and read.size:
         # a bold digit that fills a small scan may cover three quarters of it
@@ -1658,6 +1660,25 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         stroke_ratio=tail.stroke_ratio,
         loops=tail.loops,
     )
+
+
+def small_digit(ink: np.ndarray) -> bool:
+    """Whether a photo's ``ink`` (bright on black, read at ``FINE_FACTOR`` times the
+    working size) holds a small digit: what :func:`ink_components` keeps spans at most
+    ``FINE_EXTENT`` of the image and holds ``FINE_KEPT`` of the ink or more.
+
+    The finer reading is for a ballpoint digit a twentieth of a large photo. On blank
+    squared, ruled or creased paper it brings out the paper's faint lines, broken by
+    grain: a field of pieces of which one is kept (a blank sheet read a sure 4).
+    """
+    keep = ink_components(ink, photo=True)
+    box = ink_box(keep)
+    if box is None:
+        return False
+    extent = max(box[0].stop - box[0].start, box[1].stop - box[1].start)
+    return extent <= FINE_EXTENT * max(ink.shape) and np.count_nonzero(
+        keep
+    ) >= FINE_KEPT * np.count_nonzero(ink)
 
 
 class InkReading(NamedTuple):

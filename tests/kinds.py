@@ -882,3 +882,42 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+BLANK_PAPERS = ("squared", "ruled", "crease")
+
+
+def blank_photo(paper: str, rng: np.random.Generator) -> bytes:
+    """A JPEG photo, 600-2600 px, of blank paper under uneven light: ``paper`` is
+    squared or ruled (faint lines 10-35% darker than the paper, 0.6-2 px wide) or
+    plain with a crease. No digit: the pipeline must read it blank.
+    """
+    long_side = int(rng.integers(600, 2600))
+    shape = (long_side, round(long_side * float(rng.choice([0.75, 1.0, 0.5625]))))
+    if rng.random() < 0.5:
+        shape = shape[::-1]
+    rows, columns = shape
+    grey = _smooth_light(rng, shape) * (1 + _grain(rng, shape, rng.uniform(0.01, 0.03)))
+    grey += _grain(rng, shape, 0.012)[::-1, ::-1]
+    x, y = _grid(shape)
+    if paper in ("squared", "ruled"):
+        spacing = rng.uniform(15, 60) * long_side / 1000
+        width = rng.uniform(0.6, 2)
+        lines = _ramp(width / 2 - np.abs(((y + rng.uniform(0, spacing)) % spacing) - spacing / 2))
+        if paper == "squared":
+            across = ((x + rng.uniform(0, spacing)) % spacing) - spacing / 2
+            lines = np.maximum(lines, _ramp(width / 2 - np.abs(across)))
+        grey *= 1 - lines * rng.uniform(0.1, 0.35)
+    else:
+        angle = rng.uniform(0, math.pi)
+        offset = (x - columns * rng.uniform(0.3, 0.7)) * math.sin(angle) - (
+            y - rows * rng.uniform(0.3, 0.7)
+        ) * math.cos(angle)
+        grey *= 1 - rng.uniform(0.05, 0.2) * np.exp(-((offset / rng.uniform(1, 4)) ** 2))
+    picture = np.clip(grey, 0, 1)[:, :, None] * np.asarray(
+        _paper_colour(rng, 0.8, 0.95), np.float32
+    )
+    image = Image.fromarray(np.round(np.clip(picture, 0, 1) * 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=int(rng.integers(75, 93)))
+    return buffer.getvalue()

@@ -257,6 +257,21 @@ def test_a_manual_threshold_keeps_ink_that_does_not_stand_out_of_the_grain():
     assert pp.normalise_contrast(np.clip(grain, 0, 1).astype(np.float32), threshold=0.5)[1]
 
 
+@pytest.mark.parametrize(
+    ("paper", "seed"), [("squared", 1), ("squared", 3), ("ruled", 4), ("ruled", 7)]
+)
+def test_blank_lined_paper_stays_blank_at_the_finer_scale(monkeypatch, paper, seed):
+    # read at FINE_FACTOR times the working size, the faint lines of blank squared or
+    # ruled paper stand out, broken by grain, and a piece was read as a digit (a
+    # fresh reading found sure 4s and 7s): the finer reading must hold a small digit
+    from tests.kinds import blank_photo
+
+    data = blank_photo(paper, np.random.default_rng([seed, 99]))
+    assert pp.preprocess(data).is_blank
+    monkeypatch.setattr(pp, "small_digit", lambda ink: True)  # believe any finer reading
+    assert not pp.preprocess(data).is_blank
+
+
 def test_the_manual_threshold_rescues_a_small_digit_read_blank(model):
     # kind B (tests/kinds.py, index 234, seed 3): a tiny 8 on blotchy paper stands out
     # of the grain too little to be found, even at the finer reading; the Upload
