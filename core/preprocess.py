@@ -107,6 +107,8 @@ UNDERLINE_THINNESS = 0.25  # a line under the digit, of any length, may be this 
 UNDERLINE_MARGIN = 0.15  # ... when it runs past the digit by this share of its length
 LINE_MARGIN = 0.05  # ... running past the other ink at both ends by this share of its length
 BEND = 0.04  # a line between two removed rules bends from straight by at most this share
+LINE_GAP = 1.0  # ... and lies apart from the digit by at least this many times its thickness
+GAP_SPAN = 0.6  # ... unless it spans this share of the image (a grid line's piece)
 LONE_RULE_INK = 0.25  # a lone rule touching the digit: the rest holds this much of its ink,
 LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
 LONE_RULE_MARGIN = 0.15  # it runs past the rest by this share of its length at both ends,
@@ -1014,11 +1016,15 @@ def _between_rules(
     ``UNDERLINE_THINNESS`` thick for its length whose middle bends from a straight
     line by at most ``BEND`` of its length (a circle's arc, left when the circle's
     sides went as rules, bends far more: the digit may touch it); pixels of
-    ``rules`` (what :func:`rule_lines` removed) lie just past both its ends, within
-    its thickness; and all the other ink (its own pieces past the rules and specks
-    aside: under ``KEEP_FRACTION`` of the largest component's ``mass``) lies on one
-    side of it (a stroke cut into pieces by the rules it crosses runs between them
-    too, among its other pieces).
+    ``rules`` (what :func:`rule_lines` removed) lie just past both its ends, across
+    its thickness and a pixel more; and all the other ink lies on one side of it (a
+    stroke cut into pieces by the rules it crosses runs between them too, among its
+    other pieces), at least ``LINE_GAP`` times its thickness away (a 7's bar or a
+    2's base drawn apart, reaching both walls of a cell, lies closer) unless it spans
+    ``GAP_SPAN`` of the image (a grid line's piece beside a digit; a cell holding a
+    digit is narrower). Ink within a
+    pixel of the line's rows (columns), its own pieces past the rules, and specks
+    under ``KEEP_FRACTION`` of the largest component's ``mass``, do not count.
     """
     box = boxes[index]
     axis = _line_axis(box, rules.shape, 0.0, UNDERLINE_THINNESS)
@@ -1035,9 +1041,17 @@ def _between_rules(
             and boxes[o][1 - axis].stop <= across.stop + 1
         )
     ]
-    if not others or not (
-        all(o.stop <= across.start for o in others) or all(o.start >= across.stop for o in others)
-    ):
+    if not others:
+        return False
+    # the gap to the rest, on the one side where all of it lies: a box's side lies
+    # apart from the digit by its own thickness or more, a bar drawn apart closer
+    thickness = across.stop - across.start
+    gap = max(
+        across.start - max(o.stop for o in others),
+        min(o.start for o in others) - across.stop,
+    )
+    length = along.stop - along.start
+    if gap < LINE_GAP * thickness and length < GAP_SPAN * rules.shape[axis]:
         return False
     band = slice(max(0, across.start - 1), across.stop + 1)
     for end in (along.start - 1, along.stop):

@@ -587,16 +587,19 @@ def test_a_line_from_one_removed_rule_to_another_goes():
     # (they did not run past it by 5% of their length)
     ink = np.zeros((200, 200), np.float32)
     ink[:, 40:46] = ink[:, 154:160] = 1.0  # the sides, as rules
-    ink[20:26, 46:154] = ink[174:180, 46:154] = 1.0  # the top and the bottom
+    ink[10:16, 46:154] = ink[184:190, 46:154] = 1.0  # the top and the bottom
     yy, xx = np.mgrid[:200, :200]
     zero = np.abs(np.hypot((yy - 100) / 1.4, xx - 100) - 47) < 3  # from column 50 to 150
     ink[zero] = 1.0
     keep = pp.ink_components(ink)
     assert np.array_equal(keep, zero)
     # a bar drawn apart that stops short of a rule is the digit's, as before
-    ink[20:26, 46:154] = 0.0
-    ink[30:36, 60:140] = 1.0
-    assert pp.ink_components(ink)[30:36, 60:140].all()
+    ink[10:16, 46:154] = 0.0
+    ink[20:26, 60:140] = 1.0
+    assert pp.ink_components(ink)[20:26, 60:140].all()
+    # and so is one reaching both rules, drawn closer to the rest than its own width
+    ink[20:26, 46:154] = 1.0
+    assert pp.ink_components(ink)[20:26, 50:150].all()
     # a stroke's pieces between the rules it crosses lie among its other pieces: kept
     ruled = np.zeros((200, 200), np.float32)
     ruled[40:43, :] = ruled[90:93, :] = ruled[140:143, :] = 1.0
