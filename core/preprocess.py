@@ -541,8 +541,11 @@ def paper_surface(gray: np.ndarray, light_ink: bool, ink: np.ndarray) -> np.ndar
     y, x = np.mgrid[:height, :width].astype(np.float32)
     y, x = y / height - 0.5, x / width - 0.5
     terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1).reshape(-1, 6)
-    paper = ~ndi.binary_dilation(ink, iterations=2).ravel()
     values = ink_bright.ravel()
+    # paper is nearer the paper's level than the ink's: the first guess at a bold
+    # digit filling a small scan may be hollow, its middle taken for paper
+    low, high = np.percentile(values, [10, 95])
+    paper = ~ndi.binary_dilation(ink, iterations=2).ravel() & (values <= (low + high) / 2)
     surface = np.full(values.shape, np.median(values), np.float32)
     for _ in range(2):
         if np.count_nonzero(paper) < 4 * terms.shape[1]:
@@ -1644,9 +1647,10 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     if keep is not None and read.size and fills_frame(keep):
         # a tight crop: the strokes touching the border are the digit's, not a desk
         tight = paper_surface(read.gray, read.light, read.ink > 0)
-        ink, blank = normalise_contrast(
-            remove_background(read.gray, read.light, tight), options.contrast
-        )
+        signal = remove_background(read.gray, read.light, tight)
+        ink, blank = normalise_contrast(signal, options.contrast)
+        if blank:  # the digit, now solid, may cover three quarters of the scan
+            ink, blank = normalise_contrast(signal, options.contrast, bold=True)
         if not blank and _grows_strokes(read.ink > 0, ink > 0):
             read = read._replace(background=tight, ink=ink)
             keep = ink_components(ink, photo=True)
