@@ -541,11 +541,8 @@ def paper_surface(gray: np.ndarray, light_ink: bool, ink: np.ndarray) -> np.ndar
     y, x = np.mgrid[:height, :width].astype(np.float32)
     y, x = y / height - 0.5, x / width - 0.5
     terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1).reshape(-1, 6)
+    paper = ~ndi.binary_dilation(ink, iterations=2).ravel()
     values = ink_bright.ravel()
-    # paper is nearer the paper's level than the ink's: the first guess at a bold
-    # digit filling a small scan may be hollow, its middle taken for paper
-    low, high = np.percentile(values, [10, 95])
-    paper = ~ndi.binary_dilation(ink, iterations=2).ravel() & (values <= (low + high) / 2)
     surface = np.full(values.shape, np.median(values), np.float32)
     for _ in range(2):
         if np.count_nonzero(paper) < 4 * terms.shape[1]:

@@ -761,27 +761,20 @@ def test_small_postal_scans_once_misread_are_read(model, mnist_test, index, seed
     assert read(model, scan) == int(mnist_test.labels[index])
 
 
-def test_the_paper_surface_under_a_bold_digit_stays_at_the_paper():
-    # a bold blob filling a small scan, whose first reading was hollow (the opening
-    # took its middle for paper): the surface fitted to that "paper" bowed into the
-    # digit, and the middle of a bold 3 read as background
-    yy, xx = np.mgrid[:32, :32]
-    blob = np.hypot(yy - 16, xx - 16) < 12
-    gray = np.where(blob, 0.3, 0.9 - 0.004 * xx).astype(np.float32)
-    hollow = blob & (np.hypot(yy - 16, xx - 16) > 8)  # the first guess at the ink
-    surface = pp.paper_surface(gray, False, hollow)  # ink-bright: paper near 0.1-0.2
-    assert surface[blob].max() < 0.3
+# MNIST test digits thickened by a 3x3 grey dilation, as postal scans (index; the
+# scan's rng is [index, 5, 5]): their tight reading, against the paper's surface, covers
+# most of the frame and measured blank, so the hollow first reading stayed (a fresh
+# reading found 0 read a sure 9, 3 read 4 or 2); it is measured as a bold digit's now
+ONCE_HOLLOW_BOLD_SCANS = (1121, 3045, 4710, 6745)
 
 
-def test_a_bold_scan_filling_its_frame_is_read_solid(model, mnist_test):
-    # MNIST test digit 7841, a bold 3, as the eval's postal scan (32 px): read a sure 2,
-    # its upper half taken for background, until the paper under it was fitted from
-    # the paper alone and the solid digit's ink measured as a bold digit's
+@pytest.mark.parametrize("index", ONCE_HOLLOW_BOLD_SCANS)
+def test_bold_scans_once_read_hollow_are_read(model, mnist_test, index):
     from core.augment import scanned
 
-    digit = mnist_test.images[7841].astype(np.float32) / 255
-    scan = scanned(digit, np.random.default_rng([7841, 2, 11]))
-    assert read(model, scan) == int(mnist_test.labels[7841]) == 3
+    digit = ndi.grey_dilation(mnist_test.images[index].astype(np.float32) / 255, size=(3, 3))
+    scan = scanned(digit, np.random.default_rng([index, 5, 5]))
+    assert read(model, scan) == int(mnist_test.labels[index])
 
 
 def test_ink_covering_three_quarters_of_the_frame_is_blank_only_at_first():
