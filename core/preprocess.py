@@ -13,7 +13,8 @@ The steps, in order:
 3. reduce to about ``WORK_SIDE`` (:func:`reduce_gray`: for a photo, each block's
    darkest or lightest pixel, so thin strokes keep their contrast), after deciding
    the polarity (:func:`photo_polarity`, :func:`ink_is_light`); a large photo
-   where no ink stands out is read again at ``FINE_FACTOR`` times that side;
+   where no ink stands out is read again at ``FINE_FACTOR`` times that side,
+   believed when it holds a small digit (:func:`small_digit`);
 4. estimate the paper / board by a grey opening at the strokes' scale, subtract it
    and normalise the contrast so that ink is bright (up to 1) on black
    (:func:`ink_scale`, :func:`estimate_background`, :func:`remove_background`,
@@ -1022,9 +1023,9 @@ def _between_rules(
     other pieces), at least ``LINE_GAP`` times its thickness away (a 7's bar or a
     2's base drawn apart, reaching both walls of a cell, lies closer) unless it spans
     ``GAP_SPAN`` of the image (a grid line's piece beside a digit; a cell holding a
-    digit is narrower). Ink within a
-    pixel of the line's rows (columns), its own pieces past the rules, and specks
-    under ``KEEP_FRACTION`` of the largest component's ``mass``, do not count.
+    digit is narrower). Ink within a pixel of the line's rows (columns), its own
+    pieces past the rules, and specks under ``KEEP_FRACTION`` of the largest
+    component's ``mass``, do not count.
     """
     box = boxes[index]
     axis = _line_axis(box, rules.shape, 0.0, UNDERLINE_THINNESS)
@@ -1695,9 +1696,8 @@ def small_digit(ink: np.ndarray) -> bool:
     if box is None:
         return False
     extent = max(box[0].stop - box[0].start, box[1].stop - box[1].start)
-    return extent <= FINE_EXTENT * max(ink.shape) and np.count_nonzero(
-        keep
-    ) >= FINE_KEPT * np.count_nonzero(ink)
+    small = extent <= FINE_EXTENT * max(ink.shape)
+    return small and np.count_nonzero(keep) >= FINE_KEPT * np.count_nonzero(ink)
 
 
 class InkReading(NamedTuple):
