@@ -275,6 +275,12 @@ def _paper(
     return grey[:, :, None] * np.asarray(colour, np.float32)
 
 
+def _line_pattern(position: np.ndarray, spacing: float, width: float, phase: float) -> np.ndarray:
+    """Coverage (0-1) of evenly spaced lines across ``position`` (a :func:`_grid`
+    coordinate, px): ``width`` px wide, every ``spacing`` px, shifted by ``phase``."""
+    return _ramp(width / 2 - np.abs(((position + phase) % spacing) - spacing / 2))
+
+
 def _ink_over(picture: np.ndarray, cover: np.ndarray, ink: tuple[float, ...]) -> np.ndarray:
     """Lay ink of colour ``ink`` over ``picture`` where ``cover`` (0-1) says, in place."""
     cover = cover[:, :, None]
@@ -697,8 +703,8 @@ def _kind_f(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]
         x, y = _grid(shape)
         rule = max(0.6, pen * 0.5)
         lines = np.maximum(
-            _ramp(rule / 2 - np.abs(((x + rng.uniform(0, spacing)) % spacing) - spacing / 2)),
-            _ramp(rule / 2 - np.abs(((y + rng.uniform(0, spacing)) % spacing) - spacing / 2)),
+            _line_pattern(x, spacing, rule, rng.uniform(0, spacing)),
+            _line_pattern(y, spacing, rule, rng.uniform(0, spacing)),
         ) * rng.uniform(0.25, 0.5)
         picture = _ink_over(picture, lines, (0.45, 0.6, 0.75))
     cover = _digit_cover(strokes, shape, (cx, cy), height, pen, rng.uniform(-0.12, 0.12))
@@ -903,10 +909,9 @@ def blank_photo(paper: str, rng: np.random.Generator) -> bytes:
     if paper in ("squared", "ruled"):
         spacing = rng.uniform(15, 60) * long_side / 1000
         width = rng.uniform(0.6, 2)
-        lines = _ramp(width / 2 - np.abs(((y + rng.uniform(0, spacing)) % spacing) - spacing / 2))
+        lines = _line_pattern(y, spacing, width, rng.uniform(0, spacing))
         if paper == "squared":
-            across = ((x + rng.uniform(0, spacing)) % spacing) - spacing / 2
-            lines = np.maximum(lines, _ramp(width / 2 - np.abs(across)))
+            lines = np.maximum(lines, _line_pattern(x, spacing, width, rng.uniform(0, spacing)))
         grey *= 1 - lines * rng.uniform(0.1, 0.35)
     else:
         angle = rng.uniform(0, math.pi)
@@ -917,7 +922,4 @@ def blank_photo(paper: str, rng: np.random.Generator) -> bytes:
     picture = np.clip(grey, 0, 1)[:, :, None] * np.asarray(
         _paper_colour(rng, 0.8, 0.95), np.float32
     )
-    image = Image.fromarray(np.round(np.clip(picture, 0, 1) * 255).astype(np.uint8))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=int(rng.integers(75, 93)))
-    return buffer.getvalue()
+    return _encode(picture, rng, quality=int(rng.integers(75, 93)), noise=0.0)
