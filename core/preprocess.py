@@ -1032,6 +1032,13 @@ def _between_rules(
     if axis is None:
         return False
     along, across = box[axis], box[1 - axis]
+    # first the cheap test (no rules: a canvas drawing), then the rest of the ink
+    band = slice(max(0, across.start - 1), across.stop + 1)
+    for end in (along.start - 1, along.stop):
+        if not 0 <= end < rules.shape[axis]:
+            return False  # it runs off the picture: a rule's job, not this test's
+        if not (rules[end, band] if axis == 0 else rules[band, end]).any():
+            return False
     # the other ink that counts: not a speck, and not the line's own pieces past the rules
     others = [
         boxes[o][1 - axis]
@@ -1054,12 +1061,6 @@ def _between_rules(
     length = along.stop - along.start
     if gap < LINE_GAP * thickness and length < GAP_SPAN * rules.shape[axis]:
         return False
-    band = slice(max(0, across.start - 1), across.stop + 1)
-    for end in (along.start - 1, along.stop):
-        if not 0 <= end < rules.shape[axis]:
-            return False  # it runs off the picture: a rule's job, not this test's
-        if not (rules[end, band] if axis == 0 else rules[band, end]).any():
-            return False
     # the middle across the line at each place along it, and its bend from a straight fit
     line = own if axis == 1 else own.T
     counts = line.sum(axis=0)
