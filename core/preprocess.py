@@ -370,15 +370,17 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     opening by a square (:func:`opening`) removes it from the ink-bright image,
     while edges, gradients and anything wider than the square stay. For squares of
     side 3, 5, 9, 17, ... px the removed signal is measured on both sides (sum of
-    its excess over its median, so that grain counts for little): the ink's side
-    is the first to remove clearly more (``POLARITY_RATIO``, and ``VOTE_SHARE`` of
-    :func:`local_energy`) at two sizes in a row (at 3 px, JPEG grain beside a sheet's
-    edge can tip the ratio; beside a grid's thick lines, slivers); edges and gradients
-    remove nothing either way, and the paper inside loops only shows at larger
-    squares. The scale is then the square that removes every stroke: the side is
-    doubled while doubling still removes over ``SIZE_GROWTH`` times more (strokes
-    wider than the square come out hollow: a thick marker, a bold print, a tight
-    crop), up to ``MAX_STRUCTURE`` of the image side. ``light`` forces the polarity.
+    its excess over its median, so that grain counts for little), and :func:`_vote`
+    weighs them: the ink's side is the first to remove clearly more
+    (``POLARITY_RATIO``, and ``VOTE_SHARE`` of :func:`local_energy`) at two sizes in
+    a row (at 3 px, JPEG grain beside a sheet's edge can tip the ratio; beside a
+    grid's thick lines, slivers), and light ink must settle at a stroke's width;
+    edges and gradients remove nothing either way, and the paper inside loops only
+    shows at larger squares. Failing both, the ink is dark. The scale is then the
+    square that removes every stroke: the side is doubled while doubling still
+    removes over ``SIZE_GROWTH`` times more (strokes wider than the square come out
+    hollow: a thick marker, a bold print, a tight crop), up to ``MAX_STRUCTURE`` of
+    the image side. ``light`` forces the polarity.
 
     Returns
     -------
@@ -396,34 +398,26 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     sides = {True: gray, False: 1 - gray}
     if light is not None:
         sides = {light: sides[light]}
-    removed: dict[bool, list[float]] = {True: [], False: []}
-    floor = VOTE_SHARE * local_energy(gray) if light is None else 0.0
-    leaning = None  # the side the last square favoured: a side must win twice in a row
+    removed: dict[bool, list[float]] = {side: [] for side in sides}
+    start = 1  # the first size at which the ink's signal may stop growing
     chosen = None  # index of the first size past which the ink's signal stops growing
     for index, size in enumerate(sizes):
         for side, image in sides.items():
             removed[side].append(_excess(image - opening(image, size)))
-        if light is None:
-            lit, dark = removed[True][-1], removed[False][-1]
-            # a square that removes next to nothing on both sides has no vote: beside
-            # grid lines as dark and as wide as the strokes, JPEG slivers tipped it
-            clear = max(lit, dark) > max(POLARITY_RATIO * min(lit, dark), floor)
-            favoured = lit > dark if clear else None
-            if favoured is not None and favoured == leaning:
-                light = favoured
-                sides = {light: sides[light]}
-            leaning = favoured
         if (
             light is not None
             and chosen is None
-            and index > 0
+            and index >= start
             and removed[light][index] <= SIZE_GROWTH * removed[light][index - 1]
         ):
             chosen = index
         if chosen is not None and index > chosen:
             break
-    if light is None:
-        light = removed[True][-1] > removed[False][-1]
+    if chosen is None and len(sides) == 2:
+        light, start = _vote(removed[True], removed[False], VOTE_SHARE * local_energy(gray))
+        growth = np.asarray(removed[light][1:]) <= SIZE_GROWTH * np.asarray(removed[light][:-1])
+        settled = np.flatnonzero(growth[start - 1 :])
+        chosen = start + int(settled[0]) if settled.size else None
     # The square that removes every stroke (sizes[chosen - 1]) grown by up to two steps
     # of margin, for a stroke's joins and blots are wider than it; but not past
     # MARGIN_LIMIT: a square spanning the gaps of a digit that fills the frame cannot
@@ -431,6 +425,44 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     candidates = sizes if chosen is None else sizes[chosen - 1 : chosen + 2]
     fitting = [size for size in candidates if size <= MARGIN_LIMIT * min(gray.shape)]
     return light, fitting[-1] if fitting else candidates[0]
+
+
+def _vote(lit: list[float], dark: list[float], floor: float) -> tuple[bool, int]:
+    """The ink's side from the signal an opening removes on each side, square by square
+    (:func:`ink_scale`), and the index of the square from which its scale is sought.
+
+    A square favours the side on which it removes clearly more (``POLARITY_RATIO``,
+    and over ``floor``); the first side favoured by two squares in a row wins. Light
+    ink must also show a stroke's width: its removal stops growing (``SIZE_GROWTH``)
+    past a square at which it was clearly ahead, and the dark side does not remove
+    ``POLARITY_STRONG`` times more there (a chalk 8's loops come within 1.5 times). A
+    bold marker's counters, light and narrower than its strokes, win the small squares
+    but do not settle: the paper beside a shadow follows them. Otherwise, and when no
+    side wins, the ink is dark: photos of paper far outnumber boards, whose border
+    (:func:`border_polarity`) tells.
+    """
+    # a square that removes next to nothing on both sides has no vote: beside grid
+    # lines as dark and as wide as the strokes, JPEG slivers tipped it
+    favoured = [
+        None if max(a, b) <= max(POLARITY_RATIO * min(a, b), floor) else a > b
+        for a, b in zip(lit, dark, strict=True)
+    ]
+    won = [
+        i
+        for i in range(1, len(favoured))
+        if favoured[i] is not None and favoured[i] == favoured[i - 1]
+    ]
+    if not won:
+        return False, 1
+    if not favoured[won[0]]:
+        return False, won[0]
+    stroke = any(
+        floor < lit[i] <= SIZE_GROWTH * lit[i - 1]
+        and lit[i - 1] > POLARITY_RATIO * dark[i - 1]
+        and dark[i] <= POLARITY_STRONG * lit[i]
+        for i in range(1, len(lit))
+    )
+    return (True, won[0]) if stroke else (False, 1)
 
 
 def local_energy(gray: np.ndarray) -> float:
@@ -452,7 +484,7 @@ def photo_polarity(gray: np.ndarray) -> bool:
     a fair share of the image's local contrast (``THIN_SHARE``, so that grain and the
     rims of a bold print do not count), the ink is dark, whatever the border shows
     (a sheet on a dark desk). Otherwise the border
-    (:func:`border_polarity`), else the larger scales of :func:`ink_scale`.
+    (:func:`border_polarity`), else the squares' votes of :func:`ink_scale`.
     """
     blurred = ndi.gaussian_filter(gray, PHOTO_BLUR)
     energy = local_energy(blurred)

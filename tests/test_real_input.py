@@ -107,14 +107,61 @@ def test_polarity_of_a_sheet_on_a_desk_a_board_and_a_bold_print():
     assert pp.photo_polarity(bold) is False
 
 
+def shadowed_sheet(cover: np.ndarray, shadow: float, desk: float) -> np.ndarray:
+    """``cover`` as dark ink on a sheet under a hard shadow's edge (along ``x + 0.6 y
+    = shadow + 0.5``, in image units), beside a dark desk over ``desk`` of its width."""
+    rows, columns = cover.shape
+    x = np.arange(columns, dtype=np.float32)[None, :] / columns
+    y = np.arange(rows, dtype=np.float32)[:, None] / rows
+    light = np.broadcast_to(0.9 - 0.35 * (x + 0.6 * y > shadow + 0.5), cover.shape).copy()
+    light[:, : int(desk * columns)] = 0.25
+    return paper(cover, light)
+
+
+@pytest.mark.parametrize(
+    ("digit", "pen", "shadow"),
+    [(8, 30, 0.4), (8, 30, 0.6), (8, 38, 0.6), (0, 38, 0.4), (6, 30, 0.6), (9, 30, 0.4)],
+)
+def test_a_bold_marker_under_a_shadow_beside_a_desk_is_dark_ink(model, digit, pen, shadow):
+    # A felt-tip digit on a sheet half in a shadow, beside the desk: the border is
+    # shadow, desk and paper, so it does not tell. The marker's counters, light and
+    # narrower than its strokes, won the 5 and 9 px squares' vote, and the paper was
+    # read as the ink (67 of 192 such pictures; a sure wrong answer). Light ink now
+    # also needs its removal to settle at a stroke's width; the counters' keeps
+    # growing with the paper beside the shadow.
+    cover = coverage(DIGIT_STROKES[digit][0], 240, pen, scale=0.6, offset=(30, 20), height=240)
+    picture = shadowed_sheet(cover, shadow, desk=0.05)
+    assert pp.border_polarity(ndi.gaussian_filter(pp.reduce_gray(picture), pp.PHOTO_BLUR)) is None
+    assert pp.photo_polarity(pp.reduce_gray(picture)) is False
+    assert read(model, picture) == digit
+
+
+@pytest.mark.parametrize("digit", [0, 3, 8])
+def test_chalk_on_a_board_beside_a_bright_wall_is_light_ink(digit):
+    # Half of the border is a bright wall, so the border does not tell and the votes
+    # decide: thin chalk strokes settle at their width, ahead of the board's dark
+    # loops (a chalk 8's loops come within 1.5 times of them at the 17 px square).
+    cover = coverage(DIGIT_STROKES[digit][0], 300, 6, scale=0.6, offset=(60, 60), height=300)
+    board = 0.2 + 0.7 * cover
+    board[:, :150] = 0.85
+    noise = np.random.default_rng(0).normal(0, 0.01, board.shape)
+    gray = pp.reduce_gray(np.clip(board + noise, 0, 1).astype(np.float32))
+    assert pp.border_polarity(ndi.gaussian_filter(gray, pp.PHOTO_BLUR)) is None
+    assert pp.photo_polarity(gray) is True
+
+
 # MNIST test digits redrawn and photographed (core.augment), once read with the
 # polarity turned round: beside a dark desk strip and a strong gradient, JPEG grain
-# tipped the 3 px square's ratio to light ink (index, the seed of its photo).
+# tipped the 3 px square's ratio to light ink (index, the seed of its photo); and,
+# where no square's vote was clear, the largest square's (a desk band and a
+# shadow: 5497, a thick 6, read a sure 4; 2965).
 ONCE_INVERTED_PHOTOS = (
     (1048, (1048, 1, 11)),
     (8925, (8925, 1, 11)),
     (9900, (9900, 1, 11)),
     (1793, (1793, 2, 99)),
+    (5497, (5497, 1, 11)),
+    (2965, (2965, 1, 11)),
 )
 
 
@@ -272,18 +319,21 @@ def test_blank_lined_paper_stays_blank_at_the_finer_scale(monkeypatch, paper, se
     assert not pp.preprocess(data).is_blank
 
 
-def test_the_manual_threshold_rescues_a_small_digit_read_blank(model):
-    # kind B (tests/kinds.py, index 234, seed 3): a tiny 8 on blotchy paper stands out
-    # of the grain too little to be found, even at the finer reading; the Upload
-    # page's contrast threshold brings it out
-    from tests.kinds import make_variant
-
-    name, data, label, _ = make_variant("B", 234, 3)
-    assert name.startswith("B_tiny")
-    assert pp.preprocess(data).is_blank
-    result = pp.preprocess(data, pp.PreprocessOptions(contrast=0.5))
+@pytest.mark.parametrize("grain", [0.04, 0.045])
+def test_the_manual_threshold_rescues_a_small_digit_read_blank(model, grain):
+    # A faint small 7 (8 % darker than the paper) under grain of 4 % (the kind B
+    # variant this test once used, 234 of seed 3, is now read without help): it stands
+    # out of the grain too little to be found; the Upload page's contrast threshold
+    # brings it out
+    cover = coverage(SEVEN, 400, 3, scale=0.3, offset=(120, 120), height=400)
+    noise = np.random.default_rng(1).normal(0, grain, cover.shape)
+    picture = np.clip(0.85 * (1 - 0.08 * cover) + noise, 0, 1)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(picture * 255).astype(np.uint8)).save(buffer, "JPEG", quality=85)
+    assert pp.preprocess(buffer.getvalue()).is_blank
+    result = pp.preprocess(buffer.getvalue(), pp.PreprocessOptions(contrast=0.5))
     assert not result.is_blank
-    assert int(model.predict(result.pixels[None])[0]) == label == 8
+    assert int(model.predict(result.pixels[None])[0]) == 7
 
 
 @pytest.mark.parametrize(("index", "seed"), [(0, 21), (134, 3), (169, 3), (220, 3)])
@@ -1041,13 +1091,14 @@ def test_a_faint_small_digit_on_blotchy_paper_is_read(index):
     assert not record["blank"] and record["label"] == label, f"{name}: {record}"
 
 
-@pytest.mark.parametrize("index", [42, 47])
-def test_the_dark_ink_retry_still_has_inputs_whose_polarity_tips(index):
-    # (variant 36's no longer tips, since thin strokes are weighed against the
-    # local contrast: the retry above is tested by these two)
+@pytest.mark.parametrize(("index", "seed"), [(17, 7)])
+def test_the_dark_ink_retry_still_has_inputs_whose_polarity_tips(index, seed):
+    # (variant 36's no longer tips, since thin strokes are weighed against the local
+    # contrast, nor do 42's and 47's, since light ink must settle at a stroke's width
+    # and no clear vote means dark ink: this one's border, all shadow, still says light)
     from tests.kinds import make_variant
 
-    name, data, _, _ = make_variant("B", index, seed=0)
+    name, data, _, _ = make_variant("B", index, seed=seed)
     tips = [
         pp.photo_polarity(pp.reduce_gray(pp.composite_alpha(*pp.to_grayscale(pp.load(*how)))))
         for how in ((data, None), (data, None, pp.DETAIL_SIDE))
