@@ -159,3 +159,23 @@ def test_help_of_every_command(command):
     )
     assert result.returncode == 0
     assert "usage: python -m core" in result.stdout
+
+
+def test_classify_into_a_pipe_closed_early_ends_without_a_traceback(tmp_path, mnist_test):
+    # ``classify --json ... | head -1``: the reader leaves while records are still being
+    # written; a BrokenPipeError's traceback was printed
+    digit = _mnist_png(tmp_path / "d.png", mnist_test.images[0], scale=2)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core", "classify", "--json"] + [str(digit)] * 600,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    first = process.stdout.readline()
+    process.stdout.close()  # more than a pipe's buffer (64 KiB) is still to come
+    status = process.wait(timeout=120)
+    errors = process.stderr.read().decode()
+    process.stderr.close()
+    assert json.loads(first)["label"] == int(mnist_test.labels[0])
+    assert "Traceback" not in errors
+    assert status == 141
