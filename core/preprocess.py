@@ -434,8 +434,9 @@ def _vote(lit: list[float], dark: list[float], floor: float) -> tuple[bool, int]
     A square favours the side on which it removes clearly more (``POLARITY_RATIO``,
     and over ``floor``); the first side favoured by two squares in a row wins. Light
     ink must also show a stroke's width: its removal stops growing (``SIZE_GROWTH``)
-    past a square at which it was clearly ahead, and the dark side does not remove
-    ``POLARITY_STRONG`` times more there (a chalk 8's loops come within 1.5 times). A
+    past a square at which it was ahead, and the dark side does not remove
+    ``POLARITY_STRONG`` times more there (a chalk 8's loops come within 1.5 times; a
+    thick white marker's gaps, as wide as its strokes, catch up with it before). A
     bold marker's counters, light and narrower than its strokes, win the small squares
     but do not settle: the paper beside a shadow follows them. Otherwise, and when no
     side wins, the ink is dark: photos of paper far outnumber boards, whose border
@@ -458,7 +459,7 @@ def _vote(lit: list[float], dark: list[float], floor: float) -> tuple[bool, int]
         return False, won[0]
     stroke = any(
         floor < lit[i] <= SIZE_GROWTH * lit[i - 1]
-        and lit[i - 1] > POLARITY_RATIO * dark[i - 1]
+        and lit[i - 1] > dark[i - 1]
         and dark[i] <= POLARITY_STRONG * lit[i]
         for i in range(1, len(lit))
     )
