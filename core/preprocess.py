@@ -399,25 +399,18 @@ def ink_scale(gray: np.ndarray, light: bool | None = None) -> tuple[bool, int]:
     if light is not None:
         sides = {light: sides[light]}
     removed: dict[bool, list[float]] = {side: [] for side in sides}
-    start = 1  # the first size at which the ink's signal may stop growing
     chosen = None  # index of the first size past which the ink's signal stops growing
     for index, size in enumerate(sizes):
         for side, image in sides.items():
             removed[side].append(_excess(image - opening(image, size)))
-        if (
-            light is not None
-            and chosen is None
-            and index >= start
-            and removed[light][index] <= SIZE_GROWTH * removed[light][index - 1]
-        ):
-            chosen = index
+        if light is not None and chosen is None and index > 0:
+            chosen = index if _stops_growing(removed[light], index) else None
         if chosen is not None and index > chosen:
             break
-    if chosen is None and len(sides) == 2:
+    if light is None:  # both sides were measured at every size: the votes decide
         light, start = _vote(removed[True], removed[False], VOTE_SHARE * local_energy(gray))
-        growth = np.asarray(removed[light][1:]) <= SIZE_GROWTH * np.asarray(removed[light][:-1])
-        settled = np.flatnonzero(growth[start - 1 :])
-        chosen = start + int(settled[0]) if settled.size else None
+        settled = (i for i in range(start, len(sizes)) if _stops_growing(removed[light], i))
+        chosen = next(settled, None)
     # The square that removes every stroke (sizes[chosen - 1]) grown by up to two steps
     # of margin, for a stroke's joins and blots are wider than it; but not past
     # MARGIN_LIMIT: a square spanning the gaps of a digit that fills the frame cannot
@@ -448,22 +441,26 @@ def _vote(lit: list[float], dark: list[float], floor: float) -> tuple[bool, int]
         None if max(a, b) <= max(POLARITY_RATIO * min(a, b), floor) else a > b
         for a, b in zip(lit, dark, strict=True)
     ]
-    won = [
-        i
-        for i in range(1, len(favoured))
-        if favoured[i] is not None and favoured[i] == favoured[i - 1]
-    ]
+    pairs = range(1, len(favoured))
+    won = next((i for i in pairs if favoured[i] is not None and favoured[i] == favoured[i - 1]), 0)
     if not won:
         return False, 1
-    if not favoured[won[0]]:
-        return False, won[0]
+    if not favoured[won]:
+        return False, won
     stroke = any(
-        floor < lit[i] <= SIZE_GROWTH * lit[i - 1]
+        lit[i] > floor
+        and _stops_growing(lit, i)
         and lit[i - 1] > dark[i - 1]
         and dark[i] <= POLARITY_STRONG * lit[i]
-        for i in range(1, len(lit))
+        for i in pairs
     )
-    return (True, won[0]) if stroke else (False, 1)
+    return (True, won) if stroke else (False, 1)
+
+
+def _stops_growing(removed: list[float], index: int) -> bool:
+    """Whether the square at ``index`` removes under ``SIZE_GROWTH`` times what the
+    one before it did (the strokes were already gone)."""
+    return removed[index] <= SIZE_GROWTH * removed[index - 1]
 
 
 def local_energy(gray: np.ndarray) -> float:
