@@ -14,7 +14,7 @@ set), and of ``../shared/data/realdigits/``.
 Run from the repository root::
 
     .venv/bin/python -m bench.stroke_widths [--count 300] [--seed 0]
-        [--data-dir ../shared/data/mnist]
+        [--data-dir ../shared/data/mnist] [--realdigits ../shared/data/realdigits]
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=str(REALDIGITS.parent / "mnist"))
+    parser.add_argument("--realdigits", default=str(REALDIGITS), help="skipped when missing")
     args = parser.parse_args()
 
     test = load_split("test", Path(args.data_dir))
@@ -68,9 +69,10 @@ def main() -> int:
             result = pp.preprocess(make(digit, np.random.default_rng([int(index), 5])))
             readings.append(None if result.is_blank else measure(result.pixels))
         print(line(f"MNIST test, {way}", readings))
-    if REALDIGITS.is_dir():
+    real = Path(args.realdigits)
+    if real.is_dir():
         readings = []
-        for path in sorted(REALDIGITS.glob("*.*")):
+        for path in sorted(real.glob("*.*")):
             if path.suffix.lower() in (".png", ".jpg", ".jpeg"):
                 result = pp.preprocess(str(path))
                 readings.append(None if result.is_blank else measure(result.pixels))

@@ -53,7 +53,10 @@ AUGMENTATIONS = ("none", "redraw", *STYLE_SETS)
 # MNIST's alone: the 1s with a flag cost binary-0-1 its 99.95%.
 SHIPPED_RECIPES: dict[str, dict] = {"ten-class": {"calibrate": True, "augment": "four-styles"}}
 CALIBRATION_SIZE = 4_000  # training images held out to calibrate a model
-SURE_WRONG_SHARE = 0.03  # the sure rule's threshold: at most this share of inputs wrong and sure
+# The sure rule's threshold: at most this share of the calibration readings wrong and
+# sure. Under issue 11's 3%, as real sets are harder than these readings: at 3% the
+# photo proxy of bench/eval_real.py had 3.7% wrong and sure.
+SURE_WRONG_SHARE = 0.025
 
 
 @dataclass(frozen=True)

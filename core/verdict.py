@@ -25,6 +25,7 @@ when everything that is known to go with wrong answers is absent:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -165,7 +166,10 @@ def judge(
         elif top < UNLIKE_PROBABILITY:
             why = UNLIKE
         else:
-            why = f"{top:.0%} is under the {threshold:.0%} this model needs to be sure"
+            shown = round(top * 100)
+            if shown >= round(threshold * 100):  # 71.8% is not "72% under the 72%"
+                shown = math.floor(top * 100)
+            why = f"{shown}% is under the {threshold:.0%} this model needs to be sure"
     elif loop_lost and loop_threshold is not None and top < loop_threshold:
         why = LOST_LOOP
     elif two_loops(loops, names[best], names):

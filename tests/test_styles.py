@@ -227,16 +227,17 @@ def test_a_one_with_a_flag_drawn_on_the_canvas_reads_as_one(model, variant, pen)
 
 def test_the_thin_eight_of_kind_f_reads_as_eight(model):
     # Kind F's 8, a small loop on a larger one, on the canvas: the model of 2026-12-01
-    # 03:59 read it as 0 (71-78%), every one. Across pens and sizes it is now an 8,
-    # though not a sure one (19 of 22 since strokes are drawn at 2.52 px, 11 at 2.86,
-    # the misses 0 at 42-47%), and never a sure 0.
+    # 03:59 read it as 0 (71-78%), every one. Across pens and sizes most now read 8,
+    # though not sure, and none a sure 0: of these 66 drawings, 56 since strokes are
+    # drawn at 2.52 px, 41 at 2.86 (the misses 0 at 42-47%, pen 18 at full size one).
     from tests.kinds import SMALL_LOOPS
 
-    eights = 0
-    for pen in range(3, 25, 2):
-        for scale in (0.9, 0.6):
+    eights = drawings = 0
+    for pen in range(3, 25):
+        for scale in (1.0, 0.9, 0.6):
             drawing = render_strokes(SMALL_LOOPS[8][0], pen=pen, scale=scale)
             record = classify_record(model, drawing)
             assert record["label"] == 8 or not record["sure"], (pen, scale, record)
             eights += record["label"] == 8
-    assert eights >= 18
+            drawings += 1
+    assert eights >= 0.8 * drawings
