@@ -166,10 +166,10 @@ def judge(
         elif top < UNLIKE_PROBABILITY:
             why = UNLIKE
         else:
-            shown = round(top * 100)
-            if shown >= round(threshold * 100):  # 71.8% is not "72% under the 72%"
-                shown = math.floor(top * 100)
-            why = f"{shown}% is under the {threshold:.0%} this model needs to be sure"
+            shown = f"{top:.0%}"
+            if round(top * 100) >= round(threshold * 100):  # not "72% is under the 72%"
+                shown = f"{math.floor(top * 1000) / 10:.1f}%"
+            why = f"{shown} is under the {threshold:.0%} this model needs to be sure"
     elif loop_lost and loop_threshold is not None and top < loop_threshold:
         why = LOST_LOOP
     elif two_loops(loops, names[best], names):

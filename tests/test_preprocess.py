@@ -264,8 +264,10 @@ def test_redrawn_mnist_digits_come_out_as_wide_as_they_went_in(mnist_test):
         digit = mnist_test.images[index].astype(np.float32) / 255
         rng = np.random.default_rng(index)
         own.append(measure(digit)[0])
-        canvas.append(measure(preprocess(on_canvas(redraw(digit, rng), rng)).pixels)[0])
-        photo.append(measure(preprocess(photographed(redraw(digit, rng), rng)).pixels)[0])
+        for way, widths in ((on_canvas, canvas), (photographed, photo)):
+            result = preprocess(way(redraw(digit, rng), rng))
+            assert not result.is_blank, (index, way.__name__)
+            widths.append(measure(result.pixels)[0])
     for made in (canvas, photo):
         assert abs(np.median(made) - np.median(own)) < 0.15
 

@@ -963,13 +963,14 @@ def test_verdict_reasons():
         judge(names, nearly, threshold=0.9).why
         == "82% is under the 90% this model needs to be sure"
     )
-    # just under the bar: not "72% is under the 72%" (a bench miss at 71.8% read so)
-    nearly = np.full(10, 0.0225)
-    nearly[3], nearly[8] = 0.718, 0.102
-    assert (
-        judge(names, nearly, threshold=0.72).why
-        == "71% is under the 72% this model needs to be sure"
-    )
+    # just under the bar: one decimal, not "72% is under the 72%" (a bench miss at
+    # 71.8% read so); further under, whole percents as before
+    for top, bar, shown in ((0.718, 0.72, "71.8%"), (0.7599, 0.76, "75.9%"), (0.754, 0.76, "75%")):
+        nearly = np.full(10, (1 - top - 0.1) / 8)
+        nearly[3], nearly[8] = top, 0.1
+        verdict = judge(names, nearly, threshold=bar)
+        assert not verdict.sure
+        assert verdict.why == f"{shown} is under the {bar:.0%} this model needs to be sure"
 
 
 def test_sure_probability_comes_from_the_calibration():

@@ -229,7 +229,7 @@ def test_the_thin_eight_of_kind_f_reads_as_eight(model):
     # Kind F's 8, a small loop on a larger one, on the canvas: the model of 2026-12-01
     # 03:59 read it as 0 (71-78%), every one. Across pens and sizes most now read 8,
     # though not sure, and none a sure 0: of these 66 drawings, 56 since strokes are
-    # drawn at 2.52 px, 41 at 2.86 (the misses 0 at 42-47%, pen 18 at full size one).
+    # drawn at 2.52 px, 41 at 2.86 (the misses 0 at 41-52%, pen 18 at full size one).
     from tests.kinds import SMALL_LOOPS
 
     eights = drawings = 0
