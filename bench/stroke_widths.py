@@ -4,8 +4,8 @@
 width (``MNIST_STROKE_WIDTH``, 2.86 px in the 20-px box) was measured on its soft,
 anti-aliased digits, and the pipeline's crisp strokes drawn at that width measure
 wider the same way. For ``--count`` MNIST *test* digits (picked by ``--seed``) it
-prints the median width (:func:`core.preprocess.stroke_width` of the 28x28 image's
-ink, its longest side scaled to ``WORK_BOX`` px, divided by 4) and the median ink
+prints the median width (:func:`core.preprocess.box_stroke_width` of the 28x28
+image) and the median ink
 (sum of the 28x28 pixels, 0-1 each) of the digits as they are, and of the
 pipeline's 28x28 result when each is redrawn on the canvas and redrawn and
 photographed by :mod:`core.augment` (as ``bench/eval_real.py``'s ``handwriting``
@@ -32,11 +32,11 @@ REALDIGITS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" /
 
 
 def measure(image: np.ndarray) -> tuple[float, float] | None:
-    """(stroke width in the 20-px box, ink) of a 28x28 digit, as MNIST's was measured."""
-    box = pp.ink_box(image > 0.02)
-    if box is None:
+    """(stroke width in the 20-px box, ink) of a 28x28 digit, as MNIST's was measured
+    (:func:`core.preprocess.box_stroke_width`); None without ink."""
+    if not image.any():
         return None
-    return pp.stroke_width(pp.fit_longest(image[box], pp.WORK_BOX)) / 4, float(image.sum())
+    return pp.box_stroke_width(image), float(image.sum())
 
 
 def line(name: str, readings: list[tuple[float, float] | None]) -> str:

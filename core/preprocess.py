@@ -1530,6 +1530,13 @@ def stroke_width(ink: np.ndarray, shape: tuple[np.ndarray, np.ndarray] | None = 
     return area / max(grown / 4.0, 1.0)
 
 
+def box_stroke_width(digit: np.ndarray) -> float:
+    """Stroke width of a digit in MNIST's 20-px box, measured as ``MNIST_STROKE_WIDTH``
+    was: its ink cropped (:func:`trim`), the longest side scaled to ``WORK_BOX``,
+    :func:`stroke_width` brought back to ``BOX``. 0 for an image without ink."""
+    return stroke_width(fit_longest(trim(digit), WORK_BOX)) * BOX / WORK_BOX
+
+
 def normalise_stroke(
     ink: np.ndarray,
     width: float,

@@ -248,26 +248,24 @@ def test_thin_and_thick_pens_give_similar_strokes(scale):
     ink_thin, ink_thick = float(thin.sum()), float(thick.sum())
     assert 0.75 < ink_thin / ink_thick < 1.33
     for pixels in (thin, thick):  # and both close to MNIST's width
-        width = pp.stroke_width(pp.fit_longest(pp.trim(pixels), pp.WORK_BOX)) / 4
-        assert abs(width - pp.MNIST_STROKE_WIDTH) < 0.8
+        assert abs(pp.box_stroke_width(pixels) - pp.MNIST_STROKE_WIDTH) < 0.8
 
 
 def test_redrawn_mnist_digits_come_out_as_wide_as_they_went_in(mnist_test):
     # MNIST's soft edges measure wider than the crisp strokes the pipeline draws: at
     # MNIST's measured 2.86 px the results measured 3.2-3.3 px against the digits'
     # own 2.9; drawn at DRAWN_STROKE_WIDTH they measure as the digits themselves do.
-    from bench.stroke_widths import measure
     from core.augment import on_canvas, photographed, redraw
 
     own, canvas, photo = [], [], []
     for index in range(0, 10000, 125):  # 80 digits
         digit = mnist_test.images[index].astype(np.float32) / 255
         rng = np.random.default_rng(index)
-        own.append(measure(digit)[0])
+        own.append(pp.box_stroke_width(digit))
         for way, widths in ((on_canvas, canvas), (photographed, photo)):
             result = preprocess(way(redraw(digit, rng), rng))
             assert not result.is_blank, (index, way.__name__)
-            widths.append(measure(result.pixels)[0])
+            widths.append(pp.box_stroke_width(result.pixels))
     for made in (canvas, photo):
         assert abs(np.median(made) - np.median(own)) < 0.15
 
