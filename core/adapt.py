@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from core.augment import learned_styles, styles
+from core.augment import learned_print, learned_styles, printed, styles
 from core.data import Split
 from core.errors import TrainingError
 from core.jobs import Cancelled, checkpoint
@@ -134,7 +134,8 @@ def mnist_sample(
     When the base model also learned other writing styles (flagged 1s, crossed 7s,
     8s with a small top loop, 9s with a hooked tail: its card's ``augment`` is a key of
     :data:`core.augment.STYLE_SETS`), the sample has them too, made from its own
-    digits, so that adapting does not wear that away.
+    digits, and printed digits in the same share as in training when the recipe
+    added them, so that adapting does not wear that away.
 
     Returns
     -------
@@ -145,6 +146,9 @@ def mnist_sample(
     images, labels = split.images[chosen], split.labels[chosen]
     if (learned := learned_styles(base.card)) is not None:
         images, labels = styles(images, labels, seed, learned)
+    if learned_print(base.card):
+        # in this process: the app's server has threads, and a fork would copy their locks
+        images, labels = printed(images, labels, seed, workers=1)
     images, targets = task_data(task_config(base), images, labels)
     seen = TRANSFORMS[base.input_transform](images)
     return seen.reshape(len(seen), -1), targets

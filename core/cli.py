@@ -237,8 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--augment",
         choices=AUGMENTATIONS,
         help="redraw: also train on redrawn digits; four-styles: also on 1s with a flag, "
-        "crossed 7s, 8s with a small top loop and 9s with a hooked tail (as the shipped "
-        "ten-class model); styles: the 1s, 7s and 8s; continental: the 1s and 7s",
+        "crossed 7s, 8s with a small top loop and 9s with a hooked tail; "
+        "four-styles+print: and on printed digits (as the shipped ten-class model); "
+        "styles: the 1s, 7s and 8s; continental: the 1s and 7s",
     )
     trainer.add_argument(
         "--calibrate",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.augment import STYLE_WORDS, learned_styles
+from core.augment import STYLE_WORDS, learned_print, learned_styles
 from core.model import DigitModel
 from core.preprocess import PreprocessOptions, preprocess
 from core.verdict import Verdict, judge, lost_loop, sure_probability
@@ -45,6 +45,8 @@ def model_summary(model: DigitModel, label: str | None = None) -> str:
     seen = f", input {how}" if (how := transform_words(model.input_transform)) else ""
     score = f"; {accuracy:.1%} right on MNIST's test digits" if accuracy is not None else ""
     words = [STYLE_WORDS[digit] for digit in learned_styles(card) or ()]
+    if learned_print(card):
+        words.append("printed digits")
     learned = f"; also learned {', '.join(words[:-1])} and {words[-1]}" if words else ""
     return f"`{label or model.name}`: reads {what}{seen}{score}{learned}."
 

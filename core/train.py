@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from core import fit_server
-from core.augment import STYLE_SETS, augment, styles
+from core.augment import PRINT_RECIPES, STYLE_SETS, augment, printed, styles
 from core.data import Split
 from core.errors import TrainingError
 from core.fit_server import FitCancelled, fit_in_child, report
@@ -47,11 +47,13 @@ SOLVER_PENALTIES = {
 REST = -1  # the label of "every other digit" in a one-vs-rest model
 AUGMENTATIONS = ("none", "redraw", *STYLE_SETS)
 # How each shipped model is made beyond the defaults: the ten-class model also learns
-# flagged 1s, crossed 7s, 8s with a small top loop and 9s with a hooked tail, and is
-# calibrated for real input
+# flagged 1s, crossed 7s, 8s with a small top loop, 9s with a hooked tail and printed
+# digits, and is calibrated for real input
 # (redrawing the training digits, augment="redraw", did not help: README). The pairs are
 # MNIST's alone: the 1s with a flag cost binary-0-1 its 99.95%.
-SHIPPED_RECIPES: dict[str, dict] = {"ten-class": {"calibrate": True, "augment": "four-styles"}}
+SHIPPED_RECIPES: dict[str, dict] = {
+    "ten-class": {"calibrate": True, "augment": "four-styles+print"}
+}
 CALIBRATION_SIZE = 4_000  # training images held out to calibrate a model
 # The sure rule's threshold: at most this share of the calibration readings wrong and
 # sure. Under issue 11's 3%, as real sets are harder than these readings: at 3% the
@@ -86,14 +88,16 @@ class TrainConfig:
         Seeds the subsets and the stochastic solvers.
     input_transform : str
         A key of ``core.transforms.TRANSFORMS`` the model applies to its input.
-    augment : {"none", "redraw", "four-styles", "styles", "continental"}
+    augment : {"none", "redraw", "four-styles+print", "four-styles", "styles", "continental"}
         ``redraw``: each training image is also redrawn by
         :func:`core.augment.augment` (another pen, slant and shape, through the
         pipeline's last steps) and both are trained on. ``four-styles``: a
         share of the 1s is also given a flag, of the 7s a bar across, of the 8s
         a smaller top loop and of the 9s a tail hooked to the left
         (:func:`core.augment.styles`); ``styles``: the 1s, 7s and 8s;
-        ``continental``: the 1s and 7s.
+        ``continental``: the 1s and 7s. ``four-styles+print``: ``four-styles``,
+        then printed digits (:func:`core.augment.printed`), a seventh as many as
+        the training images.
     calibrate : bool
         Hold out ``CALIBRATION_SIZE`` training images; once the model is fitted on
         the rest, those digits, redrawn on a canvas, photographed or scanned by
@@ -860,6 +864,9 @@ def train(
     if config.augment in STYLE_SETS:
         step("adding flagged 1s, crossed 7s and other styles", 0.01)
         images, labels = styles(images, labels, config.seed, STYLE_SETS[config.augment])
+    if config.augment in PRINT_RECIPES:
+        step("adding printed digits", 0.02)
+        images, labels = printed(images, labels, config.seed)
     images, targets = task_data(config, images, labels)
     if config.augment == "redraw":
         step(f"redrawing {len(targets)} training digits", 0.02)
