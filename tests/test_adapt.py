@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core import augment
 from core.adapt import (
     AdaptConfig,
     _folds,
@@ -112,8 +113,14 @@ def test_a_sample_without_every_class_is_refused_in_one_line(personal):
 
 def test_the_mnist_sample_has_the_styles_the_base_model_learned(mnist_train):
     seen, targets = mnist_sample(mnist_train, TEN, 2_000, seed=0)
-    assert TEN.card["parameters"]["augment"] == "four-styles"
+    assert TEN.card["parameters"]["augment"] == "four-styles+print"
     assert len(targets) > 2_000 and seen.shape == (len(targets), 784)
+    # the printed digits come last, a seventh as many as MNIST's and the styled ones
+    chosen = np.sort(np.random.default_rng(0).permutation(60_000)[:2_000])
+    images, labels = mnist_train.images[chosen], mnist_train.labels[chosen]
+    styled = len(augment.styles(images, labels, 0, augment.STYLE_SETS["four-styles"])[1])
+    assert len(targets) == styled + 10 * round(styled * augment.PRINTED_SHARE / 10)
+    assert np.array_equal(targets[styled:], np.arange(len(targets) - styled) % 10)
     pair = load_model("binary-3-8")  # MNIST's alone: the sample is MNIST's alone
     _, pair_targets = mnist_sample(mnist_train, pair, 2_000, seed=0)
     labels = mnist_train.labels[np.sort(np.random.default_rng(0).permutation(60_000)[:2_000])]
