@@ -76,7 +76,7 @@ def test_styles_adds_ones_sevens_eights_and_nines_deterministically(mnist_train)
     # "continental", the model of 2026-12-01 03:59, is the same 1s and 7s, no 8s
     old, old_labels = augment.styles(images, labels, 0, augment.STYLE_SETS["continental"])
     assert np.array_equal(old, grown[: len(old)]) and 8 not in old_labels[len(labels) :]
-    # "four-styles", the shipped recipe, is "styles" followed by 9s with a hooked tail
+    # "four-styles" (the shipped recipe's styles) is "styles" followed by 9s with a hooked tail
     four, four_labels = augment.styles(images, labels, 0, augment.STYLE_SETS["four-styles"])
     assert np.array_equal(four[: len(grown)], grown)
     nines = four_labels[len(grown) :]
