@@ -34,6 +34,7 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -49,6 +50,9 @@ from core.preprocess import (
     to_mnist,
     trim,
 )
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 UPSCALE = 4  # MNIST's 28 px drawn at 112 px: room for thin pens and shears
 MAX_ROTATION = 15.0  # degrees either way
@@ -539,12 +543,7 @@ def printed(
     if count == 0:
         return images, labels
     tasks = [(np.arange(s, min(s + CHUNK, count)), seed) for s in range(0, count, CHUNK)]
-    workers = min(workers or os_cpu_count(), len(tasks))
-    if workers <= 1:
-        made = [_printed_chunk(task) for task in tasks]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            made = list(pool.map(_printed_chunk, tasks))
+    made = map_chunks(_printed_chunk, tasks, workers)
     digits = (np.arange(count) % 10).astype(labels.dtype)
     return np.concatenate([images, *made]), np.concatenate([labels, digits])
 
@@ -649,6 +648,18 @@ def os_cpu_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def map_chunks(function: Callable[[T], R], tasks: list[T], workers: int | None = None) -> list[R]:
+    """``[function(task) for task in tasks]``, in ``workers`` processes (default one
+    per core) when there are two tasks or more; here, in this process, otherwise.
+    Each task decides its own random stream, so the result does not depend on
+    ``workers``."""
+    workers = min(workers or os_cpu_count(), len(tasks))
+    if workers <= 1:
+        return [function(task) for task in tasks]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, tasks))
 
 
 # ---------------------------------------------------------------- calibration inputs
@@ -830,10 +841,5 @@ def calibration_readings(
         int32 (n,), as :class:`core.preprocess.Preprocessed` gives it.
     """
     tasks = [(images[s : s + CHUNK // 4], s, seed) for s in range(0, len(images), CHUNK // 4)]
-    workers = workers or os_cpu_count()
-    if workers <= 1 or len(tasks) <= 1:
-        results = [_read_chunk(task) for task in tasks]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_read_chunk, tasks))
+    results = map_chunks(_read_chunk, tasks, workers)
     return tuple(np.concatenate([r[i] for r in results]) for i in range(4))
