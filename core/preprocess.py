@@ -113,6 +113,7 @@ BOX_CONTENT = 0.05  # ... and this share of the ink lies inside, BOX_INSET of it
 BOX_INSET = 0.15  # its sides (a digit; a 0 that fills a tight crop holds none)
 LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted rules
 RULE_WINDOW = 15  # a rule's middle is the running median over this many places along it
+RULE_QUANTILE = 25  # a rule's thickness: this percentile of its widths along it
 RULES_SIDE = 60  # rules are looked for at half size on images at least twice this side
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
@@ -1318,7 +1319,8 @@ def _stroke_on(rule: np.ndarray, axis: int) -> np.ndarray:
 
     A rule (or a box's side) is found with the ink within the slack of it: a stroke
     running along it (a 9's stem beside a grid line, a 5 touching its box) comes with
-    it. The rule itself is a band of its median thickness along its middle (followed
+    it. The rule itself is a band of its thickness (the lower quartile of its widths
+    along it: a stroke may lie beside over half of it) along its middle (followed
     where no stroke lies on it, a running median over ``RULE_WINDOW`` places: a curved
     page bows its rules); the pixels off that band are the stroke's. Where a stroke
     crosses the band it is cut (the pieces join again in :func:`_nearby_parts`); a
@@ -1327,7 +1329,9 @@ def _stroke_on(rule: np.ndarray, axis: int) -> np.ndarray:
     across_axis = 1 - axis
     widths = np.count_nonzero(rule, axis=across_axis)
     positions = np.flatnonzero(widths)
-    thickness = float(np.median(widths[positions]))
+    # the lower quartile, not the median: a digit filling a grid's cell or a tall box
+    # runs along over half of its side, and its stroke would count as the rule's
+    thickness = float(np.percentile(widths[positions], RULE_QUANTILE))
     grid = np.arange(rule.shape[across_axis], dtype=np.float64)
     inked = rule if axis == 1 else rule.T  # rows across, columns along
     bare = positions[widths[positions] <= thickness + 1]  # where no stroke lies on it

@@ -400,6 +400,32 @@ def test_a_stroke_along_a_rule_keeps_its_pixels_off_the_rule():
     assert not lines[66:69, 50:90].any()  # the base off the rule's band (and its slack) stays
 
 
+def test_a_stroke_beside_a_rule_over_half_its_length_keeps_its_pixels():
+    # a 0 filling its grid cell: its side runs along the line, touching it, over half
+    # of its length, and must not count in the line's thickness
+    mask = np.zeros((100, 100), bool)
+    mask[:, 20:23] = mask[:, 80:83] = True  # two grid lines, 3 px
+    mask[15:85, 23:27] = True  # the 0's left side, 70 px long
+    lines = pp.rule_lines(mask)
+    assert lines[:, 20:23].all() and lines[:, 80:83].all()
+    assert not lines[15:85, 24:27].any()  # (the band takes half a pixel more each side)
+
+
+# Failure-kind E variants of seed 3 (tests/kinds.py, index and seed) once misread: a
+# digit filling its grid cell or box ran beside its line along over half of it, the
+# line's thickness was measured with the stroke, and the stroke went with the line.
+ONCE_CUT_BY_THEIR_CELL = ((15, 3), (69, 3), (135, 3), (289, 3), (343, 3))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_CUT_BY_THEIR_CELL)
+def test_digits_once_cut_by_their_cell_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "grid" in name or "box" in name
+    assert read(model, data) == label
+
+
 @pytest.mark.parametrize("digit", range(10))
 def test_rules_that_bow_with_a_curved_page_are_followed(model, digit):
     height, width = 300, 360
