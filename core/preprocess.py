@@ -1146,13 +1146,26 @@ def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
     ends: it is removed even where the digit touches it. Nothing is removed when
     nothing else would be left.
     """
-    if min(mask.shape) >= 2 * RULES_SIDE:  # looked for at half size: a quarter of the cost
-        pooled = _pool(mask, 2, np.logical_or)
-        found = np.repeat(np.repeat(rule_lines(pooled, photo), 2, axis=0), 2, axis=1)
-        lines = np.zeros_like(mask)
-        lines[: found.shape[0], : found.shape[1]] = found
-        lines &= mask
-        return lines if (mask & ~lines).any() else np.zeros_like(mask)
+    if min(mask.shape) >= 2 * RULES_SIDE:
+        # found at half size (a quarter of the cost), told from the strokes at full size:
+        # a thin stroke touching a rule would lose a pixel each side of it at half size
+        runs = []
+        for run, axis in _rule_runs(_pool(mask, 2, np.logical_or), photo):
+            grown = np.zeros_like(mask)
+            found = np.repeat(np.repeat(run, 2, axis=0), 2, axis=1)
+            grown[: found.shape[0], : found.shape[1]] = found
+            runs.append((grown & mask, axis))
+    else:
+        runs = _rule_runs(mask, photo)
+    lines = np.zeros_like(mask)
+    for run, axis in runs:
+        lines |= run & ~_stroke_on(run, axis)
+    return lines if (mask & ~lines).any() else np.zeros_like(mask)
+
+
+def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
+    """:func:`rule_lines`' rules and box sides, each with the ink within its slack (a
+    stroke along it), and its axis (1: a row)."""
     lines = np.zeros_like(mask)
     # LINE_SLACK rows over RULES_SIDE px are a lean of 3 degrees; a smaller image gets less,
     # or the sloping bars of a 5 that fills a small scan pass for two rules
@@ -1165,13 +1178,14 @@ def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
         for axis in (1, 0)
     ]
     if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:
-        return lines
-    sides, single = [], []
+        return []
+    runs, sides, single = [], [], []
     for axis in (1, 0):  # horizontal rows, then vertical columns
         labels, thin = _thin_runs(mask, axis, slack)
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         for i in rules if len(rules) >= 2 else ():
             rule = labels == i
+            runs.append((rule, axis))
             lines |= rule & ~_stroke_on(rule, axis)
         if len(rules) == 1:
             single.append((labels == rules[0], dict(thin)[rules[0]][axis], axis))
@@ -1185,10 +1199,7 @@ def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
         if len(lone) == len(single):
             break
         single = lone
-    for rule, _, axis in single:
-        lines |= rule & ~_stroke_on(rule, axis)
-    lines |= _box(mask, sides)
-    return lines if (mask & ~lines).any() else np.zeros_like(mask)
+    return runs + [(rule, axis) for rule, _, axis in single] + _box_sides(mask, sides)
 
 
 def _lone_rule(
@@ -1237,8 +1248,9 @@ def _lone_rule(
     )
 
 
-def _box(mask: np.ndarray, sides: list, outer: bool = False) -> np.ndarray:
-    """The pixels of a box among ``rule_lines``' long runs, less the strokes beside it.
+def _box_sides(mask: np.ndarray, sides: list, outer: bool = False) -> list:
+    """The four sides of a box among ``rule_lines``' long runs, each with its axis, or
+    none.
 
     ``sides`` holds, for rows then columns, the runs' labels and the outermost two
     (their labels and boxes): a box when they meet at their ends (:func:`_closed_box`)
@@ -1249,13 +1261,12 @@ def _box(mask: np.ndarray, sides: list, outer: bool = False) -> np.ndarray:
         and _closed_box(sides[0][2], sides[1][2], mask.shape, outer)
         and _holds_ink(mask, sides[0][2], sides[1][2])
     ):
-        return np.zeros_like(mask)
-    frame = np.zeros_like(mask)
-    for axis, (labels, chosen, _) in zip((1, 0), sides, strict=True):
-        for i in chosen:
-            side = labels == i
-            frame |= side & ~_stroke_on(side, axis)
-    return frame
+        return []
+    return [
+        (labels == i, axis)
+        for axis, (labels, chosen, _) in zip((1, 0), sides, strict=True)
+        for i in chosen
+    ]
 
 
 def box_lines(mask: np.ndarray) -> np.ndarray:
@@ -1286,7 +1297,10 @@ def box_lines(mask: np.ndarray) -> np.ndarray:
         labels, thin = _thin_runs(padded, axis, LINE_SLACK, LINE_FRACTION)
         if len(thin) >= 2:
             sides.append(_outermost(labels, thin, axis))
-    return _box(padded, sides, outer=True)[1:-1, 1:-1]
+    frame = np.zeros_like(padded)
+    for side, axis in _box_sides(padded, sides, outer=True):
+        frame |= side & ~_stroke_on(side, axis)  # less the strokes beside it
+    return frame[1:-1, 1:-1]
 
 
 def _thin_runs(

@@ -310,12 +310,14 @@ def test_a_manual_threshold_keeps_ink_that_does_not_stand_out_of_the_grain():
 
 
 @pytest.mark.parametrize(
-    ("paper", "seed"), [("squared", 1), ("squared", 3), ("ruled", 4), ("ruled", 5)]
+    ("paper", "seed"), [("squared", 1), ("squared", 4), ("ruled", 4), ("ruled", 5)]
 )
 def test_blank_lined_paper_stays_blank_at_the_finer_scale(monkeypatch, paper, seed):
     # read at FINE_FACTOR times the working size, the faint lines of blank squared or
     # ruled paper stand out, broken by grain, and a piece was read as a digit (a
     # fresh reading found sure 4s and 7s): the finer reading must hold a small digit
+    # (squared paper of seed 3 once needed it too; since rules are told from strokes
+    # at full size, its lines go whole)
     from tests.kinds import blank_photo
 
     data = blank_photo(paper, np.random.default_rng([seed, 99]))
@@ -423,6 +425,34 @@ def test_digits_once_cut_by_their_cell_are_read(model, index, seed):
 
     name, data, label, _ = make_variant("E", index, seed)
     assert "grid" in name or "box" in name
+    assert read(model, data) == label
+
+
+def test_a_thin_stroke_touching_a_rule_in_a_large_picture_keeps_its_pixels():
+    # rules are looked for at half size; there a 2 px stroke touching the rule falls in
+    # the rule's band, and went with it (a 2's base on its line read 7, sure)
+    mask = np.zeros((300, 300), bool)
+    mask[100:104, :] = mask[200:204, :] = True  # two rules, 4 px
+    mask[204:206, 80:220] = True  # a base written on the lower rule, just under it
+    mask[120:200, 150:152] = True  # a stem from the upper rule's side down to it
+    lines = pp.rule_lines(mask)
+    assert lines[100:104, :40].all() and lines[200:204, :40].all()
+    assert not lines[205, 80:220].any()
+    assert not lines[120:199, 150:152].any()
+
+
+# Failure-kind E variants of seed 3 (tests/kinds.py, index and seed) once misread: a
+# thin stroke lying on its line or touching its box lost its pixels beside the line,
+# the rules being told from the strokes at half size (2s on their line read 7, sure).
+ONCE_CUT_AT_HALF_SIZE = ((304, 3), (364, 3), (424, 3), (337, 3), (463, 3))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_CUT_AT_HALF_SIZE)
+def test_digits_once_cut_at_half_size_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "ruled" in name or "box" in name
     assert read(model, data) == label
 
 
