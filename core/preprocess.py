@@ -114,6 +114,7 @@ BOX_INSET = 0.15  # its sides (a digit; a 0 that fills a tight crop holds none)
 LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted rules
 RULE_WINDOW = 15  # a rule's middle is the running median over this many places along it
 RULE_QUANTILE = 25  # a rule's thickness: this percentile of its widths along it
+CROSS_ARM = 0.1  # rules crossing with arms this long (of the image), and nothing else: blank
 RULES_SIDE = 60  # rules are looked for at half size on images at least twice this side
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
@@ -806,6 +807,8 @@ def ink_components(ink: np.ndarray, unbox: bool = True, photo: bool = False) -> 
         strong_ink = np.where(ink >= STRONG_INK, ink, 0).ravel()
         mass = np.bincount(labels.ravel(), weights=strong_ink, minlength=count + 1)[1:]
         alive &= mass >= SPECK_MASS * mass[alive].max()
+        if _ruled_sheet(boxes, alive, rules):
+            return np.zeros_like(mask)
         alive = _drop_frames(labels, boxes, alive, mass, rules)
         alive = _nearby_parts(boxes, mass, alive)
     # (one component alone is kept whatever it is: nothing else could be the digit)
@@ -1003,6 +1006,27 @@ def _line_axis(
     return axis
 
 
+def _ruled_sheet(boxes: list, alive: np.ndarray, rules: np.ndarray) -> bool:
+    """Whether the ink left is only the lines of a blank ruled sheet: thin lines
+    (:func:`_line_axis`) across, one at least ``STRAY_FRACTION`` of the image long
+    (the rest may be pieces), and three or more such long ones with the ``rules``
+    found along them (rules tilted past :func:`rule_lines`' slack, or cut by grain,
+    are not all found). No digit is drawn as strokes across alone."""
+    shape = rules.shape
+    # a piece a pixel or two thick lies along its longer side, however short
+    axes = {
+        _line_axis(box, shape, 0.0)
+        if min(_length(box, 0), _length(box, 1)) > 2
+        else int(_length(box, 1) >= _length(box, 0))
+        for box in (boxes[i] for i in np.flatnonzero(alive))
+    }
+    if axes != {1}:  # rows only: a 1 is a line down, and a digit has no three rows apart
+        return False
+    found = ndi.find_objects(ndi.label(rules, structure=np.ones((3, 3), bool))[0])
+    long = [box for i, box in enumerate(boxes) if alive[i]] + found
+    return sum(_line_axis(box, shape, STRAY_FRACTION) in axes for box in long) >= 3
+
+
 def _stray_line(boxes: list, index: int, alive: np.ndarray, shape: tuple[int, int]) -> bool:
     """Whether a component is a straight line apart from the digit: a box's side, a rule.
 
@@ -1145,23 +1169,45 @@ def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
     beside a rule keeps its pixels (:func:`_stroke_on`). A box is four runs over
     ``BOX_FRACTION`` of the image, the outermost of each direction, meeting at their
     ends: it is removed even where the digit touches it. Nothing is removed when
-    nothing else would be left.
+    nothing else would be left, unless the rules are a blank sheet's (:func:`_blank_paper`).
     """
     if min(mask.shape) >= 2 * RULES_SIDE:
         # found at half size (a quarter of the cost), told from the strokes at full size:
         # a thin stroke touching a rule would lose a pixel each side of it at half size
         runs = []
-        for run, axis in _rule_runs(_pool(mask, 2, np.logical_or), photo):
-            grown = np.zeros_like(mask)
-            found = np.repeat(np.repeat(run, 2, axis=0), 2, axis=1)
-            grown[: found.shape[0], : found.shape[1]] = found
-            runs.append((grown & mask, axis))
+        height, width = mask.shape
+        even = np.pad(mask, [(0, height % 2), (0, width % 2)])  # an odd last line counts
+        for run, axis in _rule_runs(_pool(even, 2, np.logical_or), photo):
+            found = np.repeat(np.repeat(run, 2, axis=0), 2, axis=1)[:height, :width]
+            runs.append((found & mask, axis))
     else:
         runs = _rule_runs(mask, photo)
     lines = np.zeros_like(mask)
     for run, axis in runs:
         lines |= run & ~_stroke_on(run, axis)
-    return lines if (mask & ~lines).any() else np.zeros_like(mask)
+    if (mask & ~lines).any() or _blank_paper(runs, mask.shape):
+        return lines
+    return np.zeros_like(mask)
+
+
+def _blank_paper(runs: list[tuple[np.ndarray, int]], shape: tuple[int, int]) -> bool:
+    """Whether rules that are all the ink are a blank sheet's: three or more lines one
+    way and none the other (ruled paper), or two crossing, each running on past the
+    other by ``CROSS_ARM`` of the image (squared paper). A box, or a digit drawn with
+    straight bars (a 7-segment 8 in a tight crop), meets its lines at their ends."""
+    spans = {0: [], 1: []}  # per axis: (position across, start along, stop along)
+    for run, axis in runs:
+        rows, cols = np.nonzero(run)
+        across, along = (rows, cols) if axis == 1 else (cols, rows)
+        spans[axis].append((float(np.median(across)), along.min(), along.max()))
+    if min(len(spans[0]), len(spans[1])) == 0:
+        return max(len(spans[0]), len(spans[1])) >= 3
+    arm = CROSS_ARM * min(shape)
+    return any(
+        start + arm < x < stop - arm and top + arm < y < bottom - arm
+        for y, start, stop in spans[1]  # a row: its row, its columns
+        for x, top, bottom in spans[0]  # a column: its column, its rows
+    )
 
 
 def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
@@ -1175,7 +1221,7 @@ def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
     # A run over a row spans at most the ink of the rows it may lean across: where no
     # row (column) has that much, there is nothing to look for.
     longest = [
-        np.convolve(mask.sum(axis=1 - axis), np.ones(slack), "same").max() / mask.shape[axis]
+        np.convolve(mask.sum(axis=axis), np.ones(slack), "same").max() / mask.shape[axis]
         for axis in (1, 0)
     ]
     if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
 from core import preprocess as pp
@@ -310,20 +310,72 @@ def test_a_manual_threshold_keeps_ink_that_does_not_stand_out_of_the_grain():
 
 
 @pytest.mark.parametrize(
-    ("paper", "seed"), [("squared", 1), ("squared", 4), ("ruled", 4), ("ruled", 5)]
+    ("paper", "seed"), [("squared", 1), ("squared", 4), ("ruled", 3), ("ruled", 4)]
 )
 def test_blank_lined_paper_stays_blank_at_the_finer_scale(monkeypatch, paper, seed):
     # read at FINE_FACTOR times the working size, the faint lines of blank squared or
     # ruled paper stand out, broken by grain, and a piece was read as a digit (a
     # fresh reading found sure 4s and 7s): the finer reading must hold a small digit
-    # (squared paper of seed 3 once needed it too; since rules are told from strokes
-    # at full size, its lines go whole)
+    # (squared paper of seed 3 and ruled paper of seed 5 once needed it too; since
+    # rules are told from strokes at full size and an odd last line counts, their
+    # lines go whole)
     from tests.kinds import blank_photo
 
     data = blank_photo(paper, np.random.default_rng([seed, 99]))
     assert pp.preprocess(data).is_blank
     monkeypatch.setattr(pp, "small_digit", lambda ink: True)  # believe any finer reading
     assert not pp.preprocess(data).is_blank
+
+
+def _lined_sheet(size: tuple[int, int], spacing: int, grid: bool, tilt: float = 0.0) -> bytes:
+    """A blank sheet drawn in a paint program: ruled (or squared) lines, grey, 2 px."""
+    width, height = size
+    sheet = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(sheet)
+    drop = width * np.tan(np.radians(tilt))
+    for y in range(spacing // 2, height, spacing):
+        draw.line([(0, y), (width, y + drop)], fill=120, width=2)
+    for x in range(spacing // 2, width, spacing) if grid else ():
+        draw.line([(x, 0), (x, height)], fill=120, width=2)
+    buffer = io.BytesIO()
+    sheet.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# A fresh reading found blank sheets drawn in a paint program read as digits: squared
+# paper (its lines cross, nothing else is there: it was left whole, read 9 or 6);
+# ruled paper in a tall picture (its rows were measured against the height, and not
+# looked for); a line in an odd last column (left out at half size, read 1 or 4,
+# sure); ruled lines tilted past the rules' slack (read 2, 5 or 8).
+@pytest.mark.parametrize(
+    ("size", "spacing", "grid", "tilt"),
+    [
+        ((301, 301), 30, True, 0.0),
+        ((241, 181), 36, True, 0.0),
+        ((121, 161), 36, False, 0.0),
+        ((161, 240), 30, False, 0.0),
+        ((300, 240), 45, False, 5.0),
+        ((300, 240), 45, False, 8.0),
+    ],
+)
+def test_a_blank_lined_or_squared_sheet_is_blank(size, spacing, grid, tilt):
+    assert pp.preprocess(_lined_sheet(size, spacing, grid, tilt)).is_blank
+
+
+def test_a_line_in_an_odd_last_column_is_a_rule():
+    mask = np.zeros((181, 241), bool)
+    mask[:, [10, 90, 170, 240]] = True  # the last line in the last column
+    mask[60:120, 120:124] = True  # a stroke
+    lines = pp.rule_lines(mask)
+    assert lines[:, 240].all() and not lines[60:120, 120:124].any()
+
+
+def test_a_box_or_a_seven_segment_eight_alone_is_no_blank_sheet():
+    # straight bars meeting at their ends are a digit's (or an empty box's), not paper's
+    mask = np.zeros((200, 120), bool)
+    mask[:6, :] = mask[97:103, :] = mask[-6:, :] = True  # three bars across
+    mask[:, :6] = mask[:, -6:] = True  # two sides down
+    assert not pp.rule_lines(mask).any()
 
 
 @pytest.mark.parametrize("grain", [0.04, 0.045])
