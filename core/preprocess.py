@@ -115,6 +115,7 @@ LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted ru
 RULE_WINDOW = 15  # a rule's middle is the running median over this many places along it
 RULE_QUANTILE = 25  # a rule's thickness: this percentile of its widths along it
 CROSS_ARM = 0.1  # rules crossing with arms this long (of the image), and nothing else: blank
+SHEET_LINE = 0.04  # ... if no thicker than this (of the image's shorter side): printed lines
 RULES_SIDE = 60  # rules are looked for at half size on images at least twice this side
 LINE_THINNESS = 0.15  # a component this thin for its length is a line...
 STRAY_FRACTION = 0.5  # ... a stray one, not the digit's, when this long (of the image)
@@ -1193,12 +1194,16 @@ def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
 def _blank_paper(runs: list[tuple[np.ndarray, int]], shape: tuple[int, int]) -> bool:
     """Whether rules that are all the ink are a blank sheet's: three or more lines one
     way and none the other (ruled paper), or two crossing, each running on past the
-    other by ``CROSS_ARM`` of the image (squared paper). A box, or a digit drawn with
-    straight bars (a 7-segment 8 in a tight crop), meets its lines at their ends."""
+    other by ``CROSS_ARM`` of the image (squared paper), all printed thin (at most
+    ``SHEET_LINE`` of the image). A box, or a digit drawn with straight bars (a
+    7-segment 8 in a tight crop), meets its lines at their ends, or is drawn thicker
+    (a boxy 8 whose bars cross past its sides)."""
     spans = {0: [], 1: []}  # per axis: (position across, start along, stop along)
     for run, axis in runs:
         rows, cols = np.nonzero(run)
         across, along = (rows, cols) if axis == 1 else (cols, rows)
+        if run.sum() > SHEET_LINE * min(shape) * (along.max() + 1 - along.min()):
+            return False  # a pen's bar, not a printed line: a boxy 8 whose bars cross
         spans[axis].append((float(np.median(across)), along.min(), along.max()))
     if min(len(spans[0]), len(spans[1])) == 0:
         return max(len(spans[0]), len(spans[1])) >= 3

@@ -370,6 +370,17 @@ def test_a_line_in_an_odd_last_column_is_a_rule():
     assert lines[:, 240].all() and not lines[60:120, 120:124].any()
 
 
+def test_a_boxy_eight_whose_bars_cross_its_sides_is_no_blank_sheet():
+    # a fresh reading found boxy 8s whose bars run past their sides, in a tight crop,
+    # read blank: every bar is a rule and the rows cross the columns like a grid's
+    mask = np.zeros((200, 120), bool)
+    mask[:12, :] = mask[94:106, :] = mask[-12:, :] = True  # bars across, past the sides
+    mask[:, 16:28] = mask[:, 92:104] = True  # the sides, 16 px in
+    assert (mask & ~pp.rule_lines(mask)).any()  # not all taken away as a sheet's
+    picture = np.where(mask, 20, 235).astype(np.uint8)
+    assert not pp.preprocess(picture).is_blank
+
+
 def test_a_box_or_a_seven_segment_eight_alone_is_no_blank_sheet():
     # straight bars meeting at their ends are a digit's (or an empty box's), not paper's
     mask = np.zeros((200, 120), bool)
