@@ -114,6 +114,8 @@ BOX_INSET = 0.15  # its sides (a digit; a 0 that fills a tight crop holds none)
 LINE_SLACK = 3  # px: rows (columns) this close count as one line, for tilted rules
 RULE_WINDOW = 15  # a rule's middle is the running median over this many places along it
 RULE_QUANTILE = 25  # a rule's thickness: this percentile of its widths along it
+MAX_TILT = 8.0  # degrees: rules tilted up to this much (a sheet photographed askew)...
+TILT_STEP = 0.5  # ... are looked for sheared level in steps of this many degrees
 CROSS_ARM = 0.1  # rules crossing with arms this long (of the image), and nothing else: blank
 SHEET_LINE = 0.04  # ... if no thicker than this (of the image's shorter side): printed lines
 RULES_SIDE = 60  # rules are looked for at half size on images at least twice this side
@@ -808,11 +810,13 @@ def ink_components(ink: np.ndarray, unbox: bool = True, photo: bool = False) -> 
         strong_ink = np.where(ink >= STRONG_INK, ink, 0).ravel()
         mass = np.bincount(labels.ravel(), weights=strong_ink, minlength=count + 1)[1:]
         alive &= mass >= SPECK_MASS * mass[alive].max()
-        if _ruled_sheet(boxes, alive, rules):
-            return np.zeros_like(mask)
+    if rules.any() and _ruled_sheet(boxes, alive, rules):
+        return np.zeros_like(mask)
+    if count > 1:
         alive = _drop_frames(labels, boxes, alive, mass, rules)
         alive = _nearby_parts(boxes, mass, alive)
-    # (one component alone is kept whatever it is: nothing else could be the digit)
+    # (one component alone is kept whatever it is, a ruled sheet's line aside: nothing
+    # else could be the digit)
     kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
     box = ink_box(kept) if unbox else None
     if box is not None:
@@ -1171,7 +1175,71 @@ def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
     ``BOX_FRACTION`` of the image, the outermost of each direction, meeting at their
     ends: it is removed even where the digit touches it. Nothing is removed when
     nothing else would be left, unless the rules are a blank sheet's (:func:`_blank_paper`).
+    Rules tilted past the slack (a sheet photographed askew, up to ``MAX_TILT``
+    degrees) are looked for in the picture sheared level (:func:`rule_tilt`).
     """
+    shift = rule_tilt(mask)
+    if shift:
+        # rows sheared level, then columns (the sheet turned, its columns lean as much)
+        rows = _unshear(_level_rules(_shear(mask, shift), photo), shift)
+        columns = _unshear(_level_rules(_shear(mask.T, -shift), photo), -shift).T
+        return (rows | columns) & mask
+    return _level_rules(mask, photo)
+
+
+def rule_tilt(mask: np.ndarray) -> float:
+    """The slope (rows per column) of rules tilted past ``rule_lines``' slack, or 0.
+
+    The ink is sheared by each slope of up to ``MAX_TILT`` degrees in steps of
+    ``TILT_STEP``; the rules' slope is the one whose fullest row holds the most ink,
+    when that row then spans ``LINE_FRACTION`` of the width and no row does level
+    (level rules are found as they are).
+    """
+    width = mask.shape[1]
+    if np.count_nonzero(mask.any(axis=0)) < LINE_FRACTION * width:
+        return 0.0  # no ink across the picture: no rule (a canvas drawing's usual case)
+    rows, cols = np.nonzero(mask)
+    level = np.bincount(rows).max()
+    if level >= LINE_FRACTION * width:
+        return 0.0
+    best, fullest = 0.0, level
+    for degrees in np.arange(TILT_STEP, MAX_TILT + TILT_STEP / 2, TILT_STEP):
+        for slope in (np.tan(np.radians(degrees)), -np.tan(np.radians(degrees))):
+            sheared = rows - np.round(cols * slope).astype(np.intp)
+            count = np.bincount(sheared - sheared.min()).max()
+            if count > fullest:
+                best, fullest = slope, count
+    return best if fullest >= LINE_FRACTION * width else 0.0
+
+
+def _shear(mask: np.ndarray, slope: float) -> np.ndarray:
+    """``mask`` with column c moved up by round(c * slope) rows (down when negative),
+    on a canvas tall enough to hold every column."""
+    height, width = mask.shape
+    shifts = np.round(np.arange(width) * slope).astype(np.intp)
+    top = shifts.max()
+    out = np.zeros((height + top - shifts.min(), width), bool)
+    rows, cols = np.nonzero(mask)
+    out[rows - shifts[cols] + top, cols] = True
+    return out
+
+
+def _unshear(sheared: np.ndarray, slope: float) -> np.ndarray:
+    """The inverse of :func:`_shear` for a mask of its shape, back at the original's."""
+    width = sheared.shape[1]
+    shifts = np.round(np.arange(width) * slope).astype(np.intp)
+    top = shifts.max()
+    height = sheared.shape[0] - top + shifts.min()
+    rows, cols = np.nonzero(sheared)
+    rows = rows + shifts[cols] - top
+    inside = (rows >= 0) & (rows < height)
+    out = np.zeros((height, width), bool)
+    out[rows[inside], cols[inside]] = True
+    return out
+
+
+def _level_rules(mask: np.ndarray, photo: bool) -> np.ndarray:
+    """:func:`rule_lines` for rules within the slack of level."""
     if min(mask.shape) >= 2 * RULES_SIDE:
         # found at half size (a quarter of the cost), told from the strokes at full size:
         # a thin stroke touching a rule would lose a pixel each side of it at half size
