@@ -378,23 +378,31 @@ def test_rules_tilted_past_the_slack_are_found_sheared_level():
     assert pp.rule_tilt(render_strokes(DIGIT_STROKES[7][0], pen=18, mode="L") > 127) == 0.0
 
 
-def _on_tilted_ruled_paper(digit: int, degrees: float) -> np.ndarray:
-    """A digit drawn on ruled paper photographed turned by ``degrees``, clean, grey."""
+def _on_ruled_paper(
+    digit: int, rows: range, drift, half_width: float, shade: float, scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A digit drawn on ruled paper, clean, grey (300x360), and its coverage: rules at
+    ``rows``, moved down by ``drift(x)`` along them (a tilt, a sag), ``shade`` dark."""
     height, width = 300, 360
     yy, xx = np.mgrid[:height, :width]
-    slope = np.tan(np.radians(degrees))
     sheet = np.ones((height, width), np.float32)
-    for row in range(-60, height + 60, 50):
-        sheet = np.minimum(sheet, np.where(np.abs(yy - row - slope * xx) < 1.2, 0.45, 1))
+    for row in rows:
+        sheet = np.minimum(sheet, np.where(np.abs(yy - row - drift(xx)) < half_width, shade, 1))
     cover = coverage(
         DIGIT_STROKES[digit][0],
         size=width,
         pen=8,
-        scale=0.45,
+        scale=scale,
         height=height,
         offset=(0, (height - width) / 2),
     )
-    return (np.clip(sheet * (1 - cover) + 0.1 * cover, 0, 1) * 255).astype(np.uint8)
+    return (np.clip(sheet * (1 - cover) + 0.1 * cover, 0, 1) * 255).astype(np.uint8), cover
+
+
+def _on_tilted_ruled_paper(digit: int, degrees: float) -> np.ndarray:
+    """A digit on ruled paper photographed turned by ``degrees``."""
+    slope = np.tan(np.radians(degrees))
+    return _on_ruled_paper(digit, range(-60, 360, 50), lambda x: slope * x, 1.2, 0.45, 0.45)[0]
 
 
 def test_digits_on_ruled_paper_turned_5_to_7_degrees_are_read(model):
@@ -555,21 +563,10 @@ def test_digits_once_cut_with_their_line_are_read(model, index, seed):
 
 @pytest.mark.parametrize("digit", range(10))
 def test_rules_that_bow_with_a_curved_page_are_followed(model, digit):
-    height, width = 300, 360
-    yy, xx = np.mgrid[:height, :width]
-    sag = 6 * ((xx - width / 2) / (width / 2)) ** 2  # the rules sag 6 px in the middle
-    sheet = np.ones((height, width), np.float32)
-    for row in range(45, height, 55):
-        sheet = np.minimum(sheet, np.where(np.abs(yy - row - sag) < 1.5, 0.35, 1))
-    cover = coverage(
-        DIGIT_STROKES[digit][0],
-        size=width,
-        pen=8,
-        scale=0.5,
-        height=height,
-        offset=(0, (height - width) / 2),
-    )
-    picture = (np.clip(sheet * (1 - cover) + 0.1 * cover, 0, 1) * 255).astype(np.uint8)
+    def sag(x: np.ndarray) -> np.ndarray:  # the rules sag 6 px in the middle
+        return 6 * ((x - 180) / 180) ** 2
+
+    picture, cover = _on_ruled_paper(digit, range(45, 300, 55), sag, 1.5, 0.35, 0.5)
     full = pp.composite_alpha(*pp.to_grayscale(pp.load(picture)))
     mask = pp.read_ink(full, pp.PreprocessOptions()).ink > 0
     left = mask & ~pp.rule_lines(mask)
