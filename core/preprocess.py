@@ -1286,7 +1286,6 @@ def _blank_paper(runs: list[tuple[np.ndarray, int]], shape: tuple[int, int]) -> 
 def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
     """:func:`rule_lines`' rules and box sides, each with the ink within its slack (a
     stroke along it), and its axis (1: a row)."""
-    lines = np.zeros_like(mask)
     # LINE_SLACK rows over RULES_SIDE px are a lean of 3 degrees; a smaller image gets less,
     # or the sloping bars of a 5 that fills a small scan pass for two rules
     side = min(mask.shape)
@@ -1303,16 +1302,16 @@ def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
     for axis in (1, 0):  # horizontal rows, then vertical columns
         labels, thin = _thin_runs(mask, axis, slack)
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
-        for i in rules if len(rules) >= 2 else ():
-            rule = labels == i
-            runs.append((rule, axis))
-            lines |= rule & ~_stroke_on(rule, axis)
+        runs += [(labels == i, axis) for i in rules] if len(rules) >= 2 else []
         if len(rules) == 1:
             single.append((labels == rules[0], dict(thin)[rules[0]][axis], axis))
         if len(thin) >= 2:
             sides.append(_outermost(labels, thin, axis))
     # One per direction may be a lone line of ruled paper (a grid's corner); one that is
     # not is the digit's own stroke, and the other is judged again with it in the rest.
+    lines = np.zeros_like(mask)
+    for rule, axis in runs if single else ():  # (the rest: what the parallel rules leave)
+        lines |= rule & ~_stroke_on(rule, axis)
     while single:
         rest = mask & ~lines & ~np.logical_or.reduce([run for run, _, _ in single])
         lone = [entry for entry in single if _lone_rule(*entry, rest, photo)]
