@@ -36,7 +36,7 @@ from core.train import (
     task_data,
     train,
 )
-from core.verdict import judge, lost_loop, sure_probability
+from core.verdict import TOO_SMALL, judge, lost_loop, sure_probability
 
 
 def config_for(model: str, **parameters) -> TrainConfig:
@@ -66,7 +66,7 @@ def classify_record(model: DigitModel, path: str) -> dict:
         "probabilities": {name: round(float(p), 6) for name, p in zip(names, probs, strict=True)},
         "blank": bool(result.is_blank),
         "sure": False,
-        "why": "no digit found",
+        "why": TOO_SMALL if result.dot else "no digit found",
     }
     if not result.is_blank:
         verdict = judge(
@@ -96,7 +96,7 @@ def _classify(args: argparse.Namespace) -> int:
         elif "error" in record:
             print(f"{path}: error: {record['error']}")
         elif record["blank"]:
-            print(f"{path}: blank (no ink found)")
+            print(f"{path}: blank ({record['why']})")
         else:
             p = record["probabilities"][str(record["label"])]
             if record["sure"]:

@@ -73,6 +73,7 @@ class Analysis:
     sure_probability: float = 0.6  # the model's threshold (core.verdict.sure_probability)
     lost_loop_probability: float | None = None  # its bar when a loop was lost
     temperature: float = 1.0  # the model's calibration: P = softmax(logits / temperature)
+    dot: bool = False  # blank because the ink is a dot or a blob (Preprocessed.dot)
 
     @property
     def verdict(self) -> Verdict:
@@ -150,6 +151,7 @@ def analyse_image(
         result.is_blank,
         result.stroke_ratio,
         result.loops,
+        result.dot,
     )
 
 
@@ -180,6 +182,7 @@ def explain(
     is_blank: bool,
     stroke_ratio: float = 0.0,
     loops: int = 0,
+    dot: bool = False,
 ) -> Analysis:
     """The model's reading of a 28×28 image in [0, 1], after the given stages."""
     contributions = model.contributions(pixels)
@@ -202,6 +205,7 @@ def explain(
         names=tuple(class_names(model)),
         stroke_ratio=stroke_ratio,
         loops=loops,
+        dot=dot,
         sure_probability=sure_probability(model.card),
         lost_loop_probability=sure_probability(model.card, "lost_loop_probability"),
         temperature=model.temperature,

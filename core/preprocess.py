@@ -209,7 +209,9 @@ class Preprocessed:
     0.14, and a digit drawn small with a wide pen, its loops filled in, is far above.
     ``loops`` counts the loops of the drawn or of the redrawn strokes, whichever has
     more (:func:`count_loops`, holes of ``LOOP_AREA`` or more), before they were
-    scaled down to MNIST's size.
+    scaled down to MNIST's size. ``dot``: blank because the ink found is a dot or a
+    blob, under ``DOT_RATIO`` stroke widths long (a digit drawn small with a wide pen,
+    its loops filled in), not because there is none.
     """
 
     pixels: np.ndarray
@@ -217,6 +219,7 @@ class Preprocessed:
     is_blank: bool
     stroke_ratio: float = 0.0
     loops: int = 0
+    dot: bool = False
 
 
 def reduce_gray(
@@ -1860,7 +1863,7 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
 
     tail = to_mnist(cropped)
     if tail is None:
-        return _blank(stages)  # a dot or a blob, not a digit
+        return _blank(stages, dot=True)  # a dot or a blob, not a digit
     stages.extend(tail.stages)
     return Preprocessed(
         pixels=tail.stages[-1].image,
@@ -2084,7 +2087,7 @@ def _holes(ink: np.ndarray) -> tuple[np.ndarray, int]:
     return number[background], int(hole.sum())
 
 
-def _blank(stages: list[Stage]) -> Preprocessed:
+def _blank(stages: list[Stage], dot: bool = False) -> Preprocessed:
     empty = np.zeros((SIZE, SIZE), np.float32)
     stages.append(Stage(f"centred {SIZE}x{SIZE}", empty))
-    return Preprocessed(pixels=empty, stages=tuple(stages), is_blank=True)
+    return Preprocessed(pixels=empty, stages=tuple(stages), is_blank=True, dot=dot)

@@ -43,7 +43,12 @@ analysis = analyse(image, active_model_name(), invert=True) if image else None
 with right:
     if analysis is None or analysis.is_blank:
         st.info(
-            HINT_DRAW if analysis is None else "That looks like a dot, not a digit: draw it bigger."
+            HINT_DRAW
+            if analysis is None
+            else "That looks like a dot or a blob, not a digit: draw it bigger, or with a "
+            "thinner pen."
+            if analysis.dot
+            else "No digit found: draw it bigger."
         )
     else:
         show_prediction(analysis)

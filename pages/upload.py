@@ -117,7 +117,10 @@ with right:
         else:
             if analysis.is_blank:
                 st.warning(
-                    "No digit found in this photo: try the manual overrides "
+                    "The ink found is a dot or a blob, not a digit: its strokes are too "
+                    "wide for its size."
+                    if analysis.dot
+                    else "No digit found in this photo: try the manual overrides "
                     "(contrast, crop) or a closer photo."
                 )
             else:

@@ -360,7 +360,11 @@ def test_binary_table_reads_towards_the_second_digit():
 def test_blank_or_unreadable_input():
     empty = np.zeros((280, 280, 4), np.uint8)
     empty[..., 3] = 255
-    assert analyse(png(empty), "ten-class", invert=True).is_blank
+    blank = analyse(png(empty), "ten-class", invert=True)
+    assert blank.is_blank and not blank.dot  # no ink: not "a dot"
+    dot = empty.copy()
+    dot[100:130, 100:130, :3] = 255  # one press of a wide pen
+    assert analyse(png(dot), "ten-class", invert=True).dot
     with pytest.raises(ImageError):
         analyse(b"GIF89a but not really", "ten-class")
     assert not has_strokes(None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from core.cli import main
 
@@ -69,6 +69,27 @@ def test_classify_says_why_it_is_not_sure(tmp_path, capsys):
     assert record["sure"] is False and record["why"].startswith("too small for the pen")
     status, out, _ = _run(capsys, "classify", path)
     assert out.startswith(f"{path}: ") and "? (" in out and "not sure: too small" in out
+
+
+def test_a_blob_is_blank_and_too_small_for_the_pen(tmp_path, capsys):
+    # An 8 drawn small in the canvas's corner with a wide pen: both loops filled, the
+    # ink a blob a few stroke widths long. It is no digit, and the answer says why.
+    canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    draw = ImageDraw.Draw(canvas)
+    turn = np.linspace(0, 2 * np.pi, 41)
+    for cx, cy, radius in ((35, 224, 11), (35, 248.5, 13.5)):  # 50 px high, a 26 px pen
+        loop = np.stack([cx + 1.1 * radius * np.cos(turn), cy + radius * np.sin(turn)], 1)
+        draw.line([tuple(p) for p in loop], fill=(255, 255, 255, 255), width=26, joint="curve")
+    path = str(tmp_path / "blob-8.png")
+    canvas.save(path)
+    status, out, _ = _run(capsys, "classify", path, "--json")
+    record = json.loads(out)
+    assert status == 0 and record["blank"] is True and record["label"] is None
+    assert record["sure"] is False and record["why"].startswith("too small for the pen")
+    _, out, _ = _run(capsys, "classify", path)
+    assert out.strip() == f"{path}: blank (too small for the pen: draw the digit bigger, " + (
+        "or with a thinner pen)"
+    )
 
 
 def test_classify_all_good_exits_zero_with_a_binary_model(tmp_path, capsys, mnist_test):
