@@ -141,6 +141,10 @@ BAND_ASPECT = 0.5  # a component from the left edge to the right one, flatter th
 STRIP_SPAN = 0.95  # ink along this much of an image edge, thinner than EDGE_DEPTH, is a strip
 NEW_INK_SHARE = 0.1  # ... read again, may add this share of ink away from the first strokes
 FILL_FRACTION = 0.8  # a digit spanning this much of the frame fills it (a tight crop)
+SWALLOWED_SHARE = 0.85  # the ink found covers less of the dark parts it lies in: hollow,
+SWALLOWED_LEVEL = 0.7  # ... when the rest of them is as dark as this share of the ink's
+SWALLOWED_DEPTH = 0.05  # ... and this deep (of the image's shorter side): no rule or box,
+SWALLOWED_BORDER = 0.2  # ... and along less of the image's border: no shadow or desk
 PEEL_SIDE = 100  # frames are looked for with the ink's box pooled to at most this side (px)
 FRAME_FILL = 1.5  # a frame touching the digit encloses this many times its ink or more...
 FRAME_DEPTH = 1.5  # ... is the ink within this many stroke widths of the outside...
@@ -706,22 +710,31 @@ def separability(counts: np.ndarray) -> float:
     distribution reaches 2 / pi (0.64), uniform noise 0.75. ``counts``: pixels per
     bin, equal-width bins.
     """
+    return otsu_split(counts)[1]
+
+
+def otsu_split(counts: np.ndarray) -> tuple[int, float]:
+    """Otsu's split of a histogram: the first bin of the upper class, and the
+    split's :func:`separability` (0 when the histogram has one level)."""
     levels = np.arange(len(counts), dtype=np.float64)
     weight = np.cumsum(counts, dtype=np.float64)
     total = weight[-1]
     if total <= 0:
-        return 0.0
+        return 0, 0.0
     moment = np.cumsum(counts * levels)
     mean = moment[-1] / total
     variance = float((counts * (levels - mean) ** 2).sum()) / total
     if variance <= 0:
-        return 0.0
+        return 0, 0.0
     share = weight[:-1] / total
-    inside = (share > 0) & (share < 1)
+    inside = np.flatnonzero((share > 0) & (share < 1))
     first = moment[:-1][inside] / weight[:-1][inside]
     second = (moment[-1] - moment[:-1][inside]) / (total - weight[:-1][inside])
     between = share[inside] * (1 - share[inside]) * (first - second) ** 2
-    return float(between.max()) / variance if between.size else 0.0
+    if not between.size:
+        return 0, 0.0
+    best = int(np.argmax(between))
+    return int(inside[best]) + 1, float(between[best]) / variance
 
 
 def _ink_bar(floor: float, noise: float) -> float:
@@ -1598,6 +1611,44 @@ def _grows_strokes(first: np.ndarray, second: np.ndarray) -> bool:
     return np.count_nonzero(second & ~near) <= NEW_INK_SHARE * np.count_nonzero(second)
 
 
+def swallowed_strokes(read: InkReading, keep: np.ndarray) -> np.ndarray | None:
+    """The dark parts of a two-level picture whose ink was found only in part, or None.
+
+    Strokes wider than the opening's square (bold print or a marker filling the
+    frame, whose paper shows only in narrow counters) are taken for paper: the
+    ink found is their rims and ends, the digit comes out hollow or in pieces. The
+    picture then still has two clearly apart levels (Otsu's :func:`separability` at
+    least ``BOLD_SEPARABILITY``); the dark parts that hold the kept ink (``keep``)
+    are its strokes when it covers under ``SWALLOWED_SHARE`` of them, and the rest
+    of them is as dark as the ink (``SWALLOWED_LEVEL`` of its contrast), thick
+    (``SWALLOWED_DEPTH``: no rule or box side that touched the digit) and meets the
+    image's border along less than ``SWALLOWED_BORDER`` of it (no shadow or desk).
+    """
+    bright = read.gray if read.light else 1 - read.gray  # ink bright
+    counts = np.bincount((bright.ravel() * 255).astype(np.intp), minlength=256)
+    split, separation = otsu_split(counts)
+    if separation < BOLD_SEPARABILITY:
+        return None
+    labels, _ = ndi.label(bright >= split / 255)
+    touched = np.unique(labels[keep])
+    parts = np.isin(labels, touched[touched > 0])
+    rest = parts & ~keep
+    if parts.all() or np.count_nonzero(rest) <= (1 - SWALLOWED_SHARE) * np.count_nonzero(parts):
+        return None
+    # a shadow or a desk the digit touches runs along the border; a bold digit meets
+    # it at its strokes' ends
+    border = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])
+    if float(border.mean()) >= SWALLOWED_BORDER:
+        return None
+    paper = float(np.median(bright[~parts]))
+    contrast = float(np.median(bright[keep & parts])) - paper
+    if float(np.median(bright[rest])) - paper < SWALLOWED_LEVEL * contrast:
+        return None  # a shadow the digit lies in
+    # the strokes' insides, not the thin rules or box sides taken away beside them
+    depth = np.percentile(ndi.distance_transform_edt(rest)[rest], 90)
+    return parts if depth >= SWALLOWED_DEPTH * min(rest.shape) else None
+
+
 def fills_frame(keep: np.ndarray) -> bool:
     """Whether the kept ink spans ``FILL_FRACTION`` of the image's height or width: a
     tight crop or a scan whose digit fills the frame (a stroke along the border may
@@ -1834,14 +1885,17 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
         if not blank:
             read = read._replace(ink=ink, blank=blank)
     keep = None if read.blank else ink_components(read.ink, photo=read.size > 0)
-    if keep is not None and read.size and fills_frame(keep):
-        # a tight crop: the strokes touching the border are the digit's, not a desk
-        tight = paper_surface(read.gray, read.light, read.ink > 0)
+    solid = None if keep is None or not read.size else swallowed_strokes(read, keep)
+    if keep is not None and read.size and (solid is not None or fills_frame(keep)):
+        # a tight crop: the strokes touching the border are the digit's, not a desk;
+        # or strokes wider than the opening, which took them for paper
+        guess = read.ink > 0 if solid is None else (read.ink > 0) | solid
+        tight = paper_surface(read.gray, read.light, guess)
         signal = remove_background(read.gray, read.light, tight)
         ink, blank = normalise_contrast(signal, options.contrast)
         if blank:  # the digit, now solid, may cover three quarters of the scan
             ink, blank = normalise_contrast(signal, options.contrast, bold=True)
-        if not blank and _grows_strokes(read.ink > 0, ink > 0):
+        if not blank and _grows_strokes(guess, ink > 0):
             read = read._replace(background=tight, ink=ink)
             keep = ink_components(ink, photo=True)
     stages = [

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage as ndi
 
+from core import augment
 from core import preprocess as pp
 from core.errors import ModelError
 from core.model import DigitModel, load_model, probabilities
@@ -482,6 +483,46 @@ def test_strokes_thick_for_a_tight_crop_stay_solid(model, pen):
     cropped = stage(result, "cropped")
     assert cropped.shape[0] > 0.8 * pp.reduce_gray(cover).shape[0], "the strokes were cut"
     assert read(model, paper(cover)) == 7
+
+
+def _bold_print(digit: int, stroke: int) -> np.ndarray:
+    """A bold printed digit (Pillow's own face, thickened by ``stroke``) on paper lit
+    from above, filling its frame but for 3 px: strokes about a quarter of its width."""
+    font = ImageFont.load_default(size=300)
+    big = Image.new("L", (500, 500), 0)
+    ImageDraw.Draw(big).text((100, 20), str(digit), font=font, fill=255, stroke_width=stroke)
+    glyph = big.crop(big.getbbox())
+    glyph = glyph.resize((round(glyph.width * 150 / glyph.height), 150), Image.Resampling.BILINEAR)
+    cover = np.zeros((156, glyph.width + 6), np.float32)
+    cover[3:153, 3:-3] = np.asarray(glyph, np.float32) / 255
+    return paper(cover, light=0.95 - 0.1 * np.linspace(0, 1, 156)[:, None])
+
+
+@pytest.mark.parametrize("digit", [0, 5, 8])
+def test_bold_strokes_wider_than_the_opening_are_read_whole(model, digit):
+    # The opening took these strokes for paper: the ink found was their rims and
+    # ends, and the 0 read 4, the 5 read 6, the 8 read 4.
+    picture = _bold_print(digit, 20)
+    read_once = pp.read_ink(picture, pp.PreprocessOptions())
+    keep = pp.ink_components(read_once.ink, photo=True)
+    assert pp.swallowed_strokes(read_once, keep) is not None
+    assert read(model, picture) == digit
+
+
+@pytest.mark.parametrize("index", [597, 1876, 6968])
+def test_a_shadow_the_digit_touches_is_no_bold_stroke(model, mnist_test, index):
+    # Photographed MNIST digits (bench.eval_real's handwriting, "photo") touching a
+    # shadow as dark as their ink: a first version of swallowed_strokes took the
+    # shadow for the digit's strokes and read them 4, sure.
+    rng = np.random.default_rng([index, 1, 11])
+    drawn = augment.redraw(mnist_test.images[index].astype(np.float32) / 255, rng)
+    buffer = io.BytesIO()
+    Image.fromarray(augment.photographed(drawn, rng)).save(buffer, "JPEG", quality=90)
+    picture = pp.enlarge_small(pp.composite_alpha(*pp.to_grayscale(pp.load(buffer.getvalue()))))
+    read_once = pp.read_ink(picture, pp.PreprocessOptions())
+    keep = pp.ink_components(read_once.ink, photo=True)
+    assert pp.swallowed_strokes(read_once, keep) is None
+    assert read(model, buffer.getvalue()) == mnist_test.labels[index]
 
 
 # ---------------------------------------------------------------- D: small digit, wide pen
