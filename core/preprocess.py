@@ -1619,10 +1619,12 @@ def swallowed_strokes(read: InkReading, keep: np.ndarray) -> np.ndarray | None:
     ink found is their rims and ends, the digit comes out hollow or in pieces. The
     picture then still has two clearly apart levels (Otsu's :func:`separability` at
     least ``BOLD_SEPARABILITY``); the dark parts that hold the kept ink (``keep``)
-    are its strokes when it covers under ``SWALLOWED_SHARE`` of them, and the rest
-    of them is as dark as the ink (``SWALLOWED_LEVEL`` of its contrast), thick
-    (``SWALLOWED_DEPTH``: no rule or box side that touched the digit) and meets the
-    image's border along less than ``SWALLOWED_BORDER`` of it (no shadow or desk).
+    are its strokes when they fill the frame (:func:`fills_frame`: a dark card or
+    stain touching a digit seldom does), the kept ink covers under
+    ``SWALLOWED_SHARE`` of them, and the rest of them is as dark as the ink
+    (``SWALLOWED_LEVEL`` of its contrast), thick (``SWALLOWED_DEPTH``: no rule or box
+    side that touched the digit) and meets the image's border along less than
+    ``SWALLOWED_BORDER`` of it (no shadow or desk).
     """
     bright = read.gray if read.light else 1 - read.gray  # ink bright
     counts = np.bincount((bright.ravel() * 255).astype(np.intp), minlength=256)
@@ -1635,6 +1637,8 @@ def swallowed_strokes(read: InkReading, keep: np.ndarray) -> np.ndarray | None:
     rest = parts & ~keep
     if parts.all() or np.count_nonzero(rest) <= (1 - SWALLOWED_SHARE) * np.count_nonzero(parts):
         return None
+    if not fills_frame(parts):
+        return None  # a card, a stain or a dark corner the digit touches
     # a shadow or a desk the digit touches runs along the border; a bold digit meets
     # it at its strokes' ends
     border = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])

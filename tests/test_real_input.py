@@ -525,6 +525,17 @@ def test_a_shadow_the_digit_touches_is_no_bold_stroke(model, mnist_test, index):
     assert read(model, buffer.getvalue()) == mnist_test.labels[index]
 
 
+@pytest.mark.parametrize("digit", [2, 4, 5, 7])
+def test_a_dark_card_the_digit_touches_is_no_bold_stroke(model, digit):
+    # A card as dark as the ink, wider than the opening's square, touching the
+    # digit's right side: a fresh reading found a first version of
+    # swallowed_strokes reading the card as the digit's stroke (2, 4, 7 read 3; 5 read 1).
+    cover = coverage(DIGIT_STROKES[digit][0], 240, 9, scale=0.5, height=240)
+    right = np.flatnonzero(cover.max(axis=0) > 0.5)[-1]
+    cover[40:200, right - 2 : right + 78] = 1.0
+    assert read(model, paper(cover)) == digit
+
+
 # ---------------------------------------------------------------- D: small digit, wide pen
 
 
