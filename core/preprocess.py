@@ -143,8 +143,9 @@ NEW_INK_SHARE = 0.1  # ... read again, may add this share of ink away from the f
 FILL_FRACTION = 0.8  # a digit spanning this much of the frame fills it (a tight crop)
 SWALLOWED_SHARE = 0.85  # the ink found covers less of the dark parts it lies in: hollow,
 SWALLOWED_LEVEL = 0.7  # ... when the rest of them is as dark as this share of the ink's
-SWALLOWED_DEPTH = 0.05  # ... and this deep (of the image's shorter side): no rule or box,
-SWALLOWED_BORDER = 0.2  # ... and along less of the image's border: no shadow or desk
+SWALLOWED_DEPTH = 0.05  # ... and this deep (half-width, of the shorter side): no rule or box,
+SWALLOWED_BORDER = 0.2  # ... and along less of the image's border: no shadow or desk,
+SWALLOWED_CONTACT = 0.3  # ... and the ink borders them along this share of its edge: rims
 PEEL_SIDE = 100  # frames are looked for with the ink's box pooled to at most this side (px)
 FRAME_FILL = 1.5  # a frame touching the digit encloses this many times its ink or more...
 FRAME_DEPTH = 1.5  # ... is the ink within this many stroke widths of the outside...
@@ -530,10 +531,7 @@ def border_polarity(gray: np.ndarray) -> bool | None:
     the range). A bold print's counters, narrower than its strokes, cannot fool it.
     """
     ring = max(1, round(BORDER_FRACTION * min(gray.shape)))
-    border = np.concatenate(
-        [gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(), gray[:, -ring:].ravel()]
-    )
-    paper = float(np.median(border))
+    paper = float(np.median(border_pixels(gray, ring)))
     low, high = (float(v) for v in np.percentile(gray, (1, 99)))
     if high - low < MIN_CONTRAST:
         return None
@@ -715,10 +713,10 @@ def separability(counts: np.ndarray) -> float:
 
 def otsu_split(counts: np.ndarray) -> tuple[int, float]:
     """Otsu's split of a histogram: the first bin of the upper class, and the
-    split's :func:`separability` (0 when the histogram has one level)."""
+    split's :func:`separability`; ``(0, 0.0)``, no split, when it has one level."""
     levels = np.arange(len(counts), dtype=np.float64)
     weight = np.cumsum(counts, dtype=np.float64)
-    total = weight[-1]
+    total = weight[-1] if weight.size else 0.0
     if total <= 0:
         return 0, 0.0
     moment = np.cumsum(counts * levels)
@@ -853,6 +851,12 @@ def ink_box(mask: np.ndarray) -> tuple[slice, slice] | None:
     if rows.size == 0:
         return None
     return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def border_pixels(image: np.ndarray, ring: int = 1) -> np.ndarray:
+    """The pixels of an image's border ``ring`` px wide, flat (its corners twice)."""
+    sides = (image[:ring], image[-ring:], image[:, :ring], image[:, -ring:])
+    return np.concatenate([side.ravel() for side in sides])
 
 
 def peel_frame(keep: np.ndarray) -> np.ndarray:
@@ -1618,13 +1622,23 @@ def swallowed_strokes(read: InkReading, keep: np.ndarray) -> np.ndarray | None:
     frame, whose paper shows only in narrow counters) are taken for paper: the
     ink found is their rims and ends, the digit comes out hollow or in pieces. The
     picture then still has two clearly apart levels (Otsu's :func:`separability` at
-    least ``BOLD_SEPARABILITY``); the dark parts that hold the kept ink (``keep``)
-    are its strokes when they fill the frame (:func:`fills_frame`: a dark card or
-    stain touching a digit seldom does), the kept ink covers under
-    ``SWALLOWED_SHARE`` of them, and the rest of them is as dark as the ink
-    (``SWALLOWED_LEVEL`` of its contrast), thick (``SWALLOWED_DEPTH``: no rule or box
-    side that touched the digit) and meets the image's border along less than
-    ``SWALLOWED_BORDER`` of it (no shadow or desk).
+    least ``BOLD_SEPARABILITY``). The dark parts that hold the kept ink (``keep``)
+    are its strokes when
+
+    - they fill the frame (:func:`fills_frame`; a card or a stain beside a digit
+      seldom does), and the kept ink covers under ``SWALLOWED_SHARE`` of them, yet
+      borders the rest along ``SWALLOWED_CONTACT`` of its edge or more (a hollow
+      stroke's rim has it on its inner side; a whole digit touches a card as tall
+      as the frame at one place);
+    - they meet the image's border along under ``SWALLOWED_BORDER`` of it (a shadow
+      or a desk runs along it; a digit's strokes end there);
+    - the rest of them is as dark as the ink (``SWALLOWED_LEVEL`` of its contrast)
+      and deep: the 90th percentile of its pixels' distance to its edge, half a
+      stroke's width, is ``SWALLOWED_DEPTH`` of the shorter side or more (strokes a
+      tenth of it wide; no rule or box side the digit touched).
+
+    ``read`` and ``keep`` are the first reading (:func:`read_ink`) and its kept ink
+    (:func:`ink_components`), at the working size.
     """
     bright = read.gray if read.light else 1 - read.gray  # ink bright
     counts = np.bincount((bright.ravel() * 255).astype(np.intp), minlength=256)
@@ -1639,16 +1653,16 @@ def swallowed_strokes(read: InkReading, keep: np.ndarray) -> np.ndarray | None:
         return None
     if not fills_frame(parts):
         return None  # a card, a stain or a dark corner the digit touches
-    # a shadow or a desk the digit touches runs along the border; a bold digit meets
-    # it at its strokes' ends
-    border = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])
-    if float(border.mean()) >= SWALLOWED_BORDER:
-        return None
+    edge = ndi.binary_dilation(keep) & ~keep
+    if np.count_nonzero(edge & rest) < SWALLOWED_CONTACT * np.count_nonzero(edge):
+        return None  # a whole digit touching a card as tall as the frame
+    if float(border_pixels(parts).mean()) >= SWALLOWED_BORDER:
+        return None  # a shadow or a desk the digit touches
     paper = float(np.median(bright[~parts]))
     contrast = float(np.median(bright[keep & parts])) - paper
     if float(np.median(bright[rest])) - paper < SWALLOWED_LEVEL * contrast:
         return None  # a shadow the digit lies in
-    # the strokes' insides, not the thin rules or box sides taken away beside them
+    # half the strokes' width inside, not the thin rules or box sides taken away
     depth = np.percentile(ndi.distance_transform_edt(rest)[rest], 90)
     return parts if depth >= SWALLOWED_DEPTH * min(rest.shape) else None
 
@@ -1843,7 +1857,7 @@ def preprocess(image: object, options: PreprocessOptions | None = None) -> Prepr
     Preprocessed
         ``pixels`` float32 (28, 28) in [0, 1] with bright ink on black like
         MNIST / 255, the ``stages`` that led there, and ``is_blank`` (no digit found:
-        the pixels are then all zero).
+        the pixels are then all zero; ``dot`` when the ink found is a dot or a blob).
 
     Raises
     ------
@@ -1920,8 +1934,8 @@ def _preprocess(image: object, options: PreprocessOptions) -> Preprocessed:
     stages.append(Stage("cropped", cropped))
 
     tail = to_mnist(cropped)
-    if tail is None:
-        return _blank(stages, dot=True)  # a dot or a blob, not a digit
+    if tail is None:  # a dot or a blob, not a digit (or ink too faint to measure)
+        return _blank(stages, dot=stroke_width(fit_longest(cropped, WORK_BOX)) > 0)
     stages.extend(tail.stages)
     return Preprocessed(
         pixels=tail.stages[-1].image,
@@ -2055,7 +2069,7 @@ def _cut_parts(keep: np.ndarray, strong: np.ndarray, box: np.ndarray) -> np.ndar
     seen = ndi.binary_dilation(seen, iterations=2)  # the two readings' grids differ
     inside = resize(box.astype(np.float32), size) > 0
     labels, count = ndi.label(keep, structure=np.ones((3, 3), bool))
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    border = np.unique(border_pixels(labels))
     area = np.bincount(labels.ravel(), minlength=count + 1)
     known = np.bincount(labels.ravel(), weights=seen.ravel(), minlength=count + 1)
     reached = np.unique(labels[inside])
@@ -2138,8 +2152,7 @@ def _holes(ink: np.ndarray) -> tuple[np.ndarray, int]:
         return background, 0
     hole = np.ones(count + 1, bool)
     hole[0] = False
-    border = (background[0], background[-1], background[:, 0], background[:, -1])
-    hole[np.concatenate(border)] = False
+    hole[border_pixels(background)] = False
     number = np.zeros(count + 1, np.intp)
     number[hole] = np.arange(1, int(hole.sum()) + 1)
     return number[background], int(hole.sum())

@@ -3,6 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from core.verdict import TOO_SMALL
 from ui.session import active_model_name
 from ui.views import (
     HINT_DRAW,
@@ -41,12 +42,11 @@ image = canvas.image_bytes if has_strokes(canvas.json_data) else None
 analysis = analyse(image, active_model_name(), invert=True) if image else None
 
 with right:
-    if analysis is None or analysis.is_blank:
+    if analysis is None:
+        st.info(HINT_DRAW)
+    elif analysis.is_blank:
         st.info(
-            HINT_DRAW
-            if analysis is None
-            else "That looks like a dot or a blob, not a digit: draw it bigger, or with a "
-            "thinner pen."
+            f"That looks like a dot or a blob, not a digit. {TOO_SMALL.capitalize()}."
             if analysis.dot
             else "No digit found: draw it bigger."
         )

@@ -118,7 +118,7 @@ with right:
             if analysis.is_blank:
                 st.warning(
                     "The ink found is a dot or a blob, not a digit: its strokes are too "
-                    "wide for its size."
+                    "wide for its size. Write the digit bigger, or with a thinner pen."
                     if analysis.dot
                     else "No digit found in this photo: try the manual overrides "
                     "(contrast, crop) or a closer photo."

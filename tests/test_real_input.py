@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 from scipy import ndimage as ndi
 
 from core import augment
@@ -498,6 +498,7 @@ def _bold_print(digit: int, stroke: int) -> np.ndarray:
     return paper(cover, light=0.95 - 0.1 * np.linspace(0, 1, 156)[:, None])
 
 
+@pytest.mark.skipif(not features.check("freetype2"), reason="Pillow's face needs FreeType")
 @pytest.mark.parametrize("digit", [0, 5, 8])
 def test_bold_strokes_wider_than_the_opening_are_read_whole(model, digit):
     # The opening took these strokes for paper: the ink found was their rims and
@@ -525,15 +526,29 @@ def test_a_shadow_the_digit_touches_is_no_bold_stroke(model, mnist_test, index):
     assert read(model, buffer.getvalue()) == mnist_test.labels[index]
 
 
+@pytest.mark.parametrize("rows", [(40, 200), (12, 228)])
 @pytest.mark.parametrize("digit", [2, 4, 5, 7])
-def test_a_dark_card_the_digit_touches_is_no_bold_stroke(model, digit):
+def test_a_dark_card_the_digit_touches_is_no_bold_stroke(model, digit, rows):
     # A card as dark as the ink, wider than the opening's square, touching the
-    # digit's right side: a fresh reading found a first version of
-    # swallowed_strokes reading the card as the digit's stroke (2, 4, 7 read 3; 5 read 1).
+    # digit's right side. Fresh readings found swallowed_strokes reading it as the
+    # digit's stroke: a first version for both cards (2, 4, 7 read 3; 5 read 1), a
+    # second one for the card as tall as the frame (3, 1, 1, 1).
     cover = coverage(DIGIT_STROKES[digit][0], 240, 9, scale=0.5, height=240)
     right = np.flatnonzero(cover.max(axis=0) > 0.5)[-1]
-    cover[40:200, right - 2 : right + 78] = 1.0
-    assert read(model, paper(cover)) == digit
+    cover[rows[0] : rows[1], right - 2 : right + 78] = 1.0
+    picture = paper(cover)
+    read_once = pp.read_ink(picture, pp.PreprocessOptions())
+    keep = pp.ink_components(read_once.ink, photo=True)
+    assert pp.swallowed_strokes(read_once, keep) is None
+    assert read(model, picture) == digit
+
+
+def test_otsu_split_parts_two_levels_and_not_one():
+    assert pp.otsu_split(np.array([3, 0, 0, 3])) == (1, 1.0)
+    split, separation = pp.otsu_split(np.array([0, 5, 1, 0, 0, 0, 2, 6]))
+    assert split in range(3, 7) and 0.9 < separation < 1.0
+    assert pp.otsu_split(np.array([0, 7, 0])) == (0, 0.0)
+    assert pp.otsu_split(np.array([], np.intp)) == (0, 0.0)
 
 
 # ---------------------------------------------------------------- D: small digit, wide pen
