@@ -79,6 +79,16 @@ def test_drawn_digit_is_read(page, screenshots, digit, variant):
     assert value == str(digit), f"drew {digit} (variant {variant}), the app read {value}"
 
 
+def test_a_dot_says_it_is_too_small_for_the_pen(page, screenshots):
+    fresh_canvas(page)
+    draw(page, [line((0.5, 0.5), (0.52, 0.51))])  # one press of the default 18 px pen
+    message = page.get_by_text("That looks like a dot or a blob, not a digit.")
+    message.wait_for(timeout=10_000)
+    assert "Too small for the pen: draw the digit bigger" in message.inner_text()
+    assert prediction(page) is None
+    page.screenshot(path=str(screenshots / "draw-dot.png"))
+
+
 def test_clear_shows_the_hint_again(page):
     draw(page, DIGIT_STROKES[5][1])
     wait_prediction(page)
