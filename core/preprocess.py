@@ -142,7 +142,7 @@ STRIP_SPAN = 0.95  # ink along this much of an image edge, thinner than EDGE_DEP
 NEW_INK_SHARE = 0.1  # ... read again, may add this share of ink away from the first strokes
 FILL_FRACTION = 0.8  # a digit spanning this much of the frame fills it (a tight crop)
 SWALLOWED_SHARE = 0.85  # the ink found covers less of the dark parts it lies in: hollow,
-SWALLOWED_LEVEL = 0.7  # ... when the rest of them is as dark as this share of the ink's
+SWALLOWED_LEVEL = 0.95  # ... when the rest of them is as dark as this share of the ink's
 SWALLOWED_DEPTH = 0.05  # ... and this deep (half-width, of the shorter side): no rule or box,
 SWALLOWED_BORDER = 0.2  # ... and along less of the image's border: no shadow or desk,
 SWALLOWED_CONTACT = 0.3  # ... and the ink borders them along this share of its edge: rims
@@ -1660,8 +1660,10 @@ def swallowed_strokes(read: InkReading, keep: np.ndarray) -> np.ndarray | None:
         return None  # a shadow or a desk the digit touches
     paper = float(np.median(bright[~parts]))
     contrast = float(np.median(bright[keep & parts])) - paper
+    # a hollow stroke's inside is the same ink as its rims; ink lying on a shadow, a
+    # thumb or a stain is darker than it
     if float(np.median(bright[rest])) - paper < SWALLOWED_LEVEL * contrast:
-        return None  # a shadow the digit lies in
+        return None
     # half the strokes' width inside, not the thin rules or box sides taken away
     depth = np.percentile(ndi.distance_transform_edt(rest)[rest], 90)
     return parts if depth >= SWALLOWED_DEPTH * min(rest.shape) else None

@@ -543,6 +543,21 @@ def test_a_dark_card_the_digit_touches_is_no_bold_stroke(model, digit, rows):
     assert read(model, picture) == digit
 
 
+@pytest.mark.parametrize("digit", [1, 8])
+def test_a_soft_shadow_under_a_thin_digit_is_no_bold_stroke(model, digit):
+    # A thumb's or a window's soft shadow under a thin digit in a tight crop, not as
+    # dark as the ink on it: a fresh reading found a version of swallowed_strokes
+    # whose darkness bar was 0.7 reading shadow and digit as one blob (1 read 4).
+    cover = coverage(DIGIT_STROKES[digit][0], 140, 6, scale=1.1, height=160)
+    rows, cols = np.mgrid[:160, :140]
+    shadow = (((rows - 60) / 40) ** 2 + ((cols - 60) / 34) ** 2 <= 1).astype(np.float32)
+    picture = paper(cover) * (1 - 0.72 * ndi.gaussian_filter(shadow, 4))
+    read_once = pp.read_ink(picture, pp.PreprocessOptions())
+    keep = pp.ink_components(read_once.ink, photo=True)
+    assert pp.swallowed_strokes(read_once, keep) is None
+    assert read(model, picture) == digit
+
+
 def test_otsu_split_parts_two_levels_and_not_one():
     assert pp.otsu_split(np.array([3, 0, 0, 3])) == (1, 1.0)
     split, separation = pp.otsu_split(np.array([0, 5, 1, 0, 0, 0, 2, 6]))
