@@ -498,15 +498,20 @@ def _bold_print(digit: int, stroke: int) -> np.ndarray:
     return paper(cover, light=0.95 - 0.1 * np.linspace(0, 1, 156)[:, None])
 
 
+def swallowed(gray: np.ndarray) -> bool:
+    """Whether a grey picture's first reading took its strokes for paper."""
+    read_once = pp.read_ink(gray, pp.PreprocessOptions())
+    keep = pp.ink_components(read_once.ink, photo=True)
+    return pp.swallowed_strokes(read_once, keep) is not None
+
+
 @pytest.mark.skipif(not features.check("freetype2"), reason="Pillow's face needs FreeType")
 @pytest.mark.parametrize("digit", [0, 5, 8])
 def test_bold_strokes_wider_than_the_opening_are_read_whole(model, digit):
     # The opening took these strokes for paper: the ink found was their rims and
     # ends, and the 0 read 4, the 5 read 6, the 8 read 4.
     picture = _bold_print(digit, 20)
-    read_once = pp.read_ink(picture, pp.PreprocessOptions())
-    keep = pp.ink_components(read_once.ink, photo=True)
-    assert pp.swallowed_strokes(read_once, keep) is not None
+    assert swallowed(picture)
     assert read(model, picture) == digit
 
 
@@ -519,10 +524,7 @@ def test_a_shadow_the_digit_touches_is_no_bold_stroke(model, mnist_test, index):
     drawn = augment.redraw(mnist_test.images[index].astype(np.float32) / 255, rng)
     buffer = io.BytesIO()
     Image.fromarray(augment.photographed(drawn, rng)).save(buffer, "JPEG", quality=90)
-    picture = pp.enlarge_small(pp.composite_alpha(*pp.to_grayscale(pp.load(buffer.getvalue()))))
-    read_once = pp.read_ink(picture, pp.PreprocessOptions())
-    keep = pp.ink_components(read_once.ink, photo=True)
-    assert pp.swallowed_strokes(read_once, keep) is None
+    assert not swallowed(pp.composite_alpha(*pp.to_grayscale(pp.load(buffer.getvalue()))))
     assert read(model, buffer.getvalue()) == mnist_test.labels[index]
 
 
@@ -536,11 +538,8 @@ def test_a_dark_card_the_digit_touches_is_no_bold_stroke(model, digit, rows):
     cover = coverage(DIGIT_STROKES[digit][0], 240, 9, scale=0.5, height=240)
     right = np.flatnonzero(cover.max(axis=0) > 0.5)[-1]
     cover[rows[0] : rows[1], right - 2 : right + 78] = 1.0
-    picture = paper(cover)
-    read_once = pp.read_ink(picture, pp.PreprocessOptions())
-    keep = pp.ink_components(read_once.ink, photo=True)
-    assert pp.swallowed_strokes(read_once, keep) is None
-    assert read(model, picture) == digit
+    assert not swallowed(paper(cover))
+    assert read(model, paper(cover)) == digit
 
 
 @pytest.mark.parametrize("digit", [1, 8])
@@ -552,9 +551,7 @@ def test_a_soft_shadow_under_a_thin_digit_is_no_bold_stroke(model, digit):
     rows, cols = np.mgrid[:160, :140]
     shadow = (((rows - 60) / 40) ** 2 + ((cols - 60) / 34) ** 2 <= 1).astype(np.float32)
     picture = paper(cover) * (1 - 0.72 * ndi.gaussian_filter(shadow, 4))
-    read_once = pp.read_ink(picture, pp.PreprocessOptions())
-    keep = pp.ink_components(read_once.ink, photo=True)
-    assert pp.swallowed_strokes(read_once, keep) is None
+    assert not swallowed(picture)
     assert read(model, picture) == digit
 
 
