@@ -1232,13 +1232,19 @@ def rule_tilt(mask: np.ndarray) -> float:
     return best if fullest >= LINE_FRACTION * width else 0.0
 
 
+def _shifts(width: int, slope: float) -> tuple[np.ndarray, int, int]:
+    """Each column's shift up for a shear by ``slope``, and the rows added above and
+    below to hold them all."""
+    shifts = np.round(np.arange(width) * slope).astype(np.intp)
+    return shifts, int(shifts.max()), int(-shifts.min())
+
+
 def _shear(mask: np.ndarray, slope: float) -> np.ndarray:
     """``mask`` with column c moved up by round(c * slope) rows (down when negative),
     on a canvas tall enough to hold every column."""
     height, width = mask.shape
-    shifts = np.round(np.arange(width) * slope).astype(np.intp)
-    top = shifts.max()
-    out = np.zeros((height + top - shifts.min(), width), bool)
+    shifts, top, below = _shifts(width, slope)
+    out = np.zeros((height + top + below, width), bool)
     rows, cols = np.nonzero(mask)
     out[rows - shifts[cols] + top, cols] = True
     return out
@@ -1247,9 +1253,8 @@ def _shear(mask: np.ndarray, slope: float) -> np.ndarray:
 def _unshear(sheared: np.ndarray, slope: float) -> np.ndarray:
     """The inverse of :func:`_shear` for a mask of its shape, back at the original's."""
     width = sheared.shape[1]
-    shifts = np.round(np.arange(width) * slope).astype(np.intp)
-    top = shifts.max()
-    height = sheared.shape[0] - top + shifts.min()
+    shifts, top, below = _shifts(width, slope)
+    height = sheared.shape[0] - top - below
     rows, cols = np.nonzero(sheared)
     rows = rows + shifts[cols] - top
     inside = (rows >= 0) & (rows < height)
