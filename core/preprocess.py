@@ -153,6 +153,8 @@ FRAME_INNER = 0.2  # ... when this share of the ink lies deeper (the digit)
 FRAMED_FRACTION = 0.15  # a frame surrounds ink with at least this fraction of its own
 KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are parts of it...
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
+NEIGHBOUR_MASS = 0.5  # ... but not a piece under this fraction of it, cut by the frame beside it
+NEIGHBOUR_OVERLAP = 0.1  # ... overlapping its columns by no more than this fraction of its width
 HOLE_KEEP = 0.4  # thickening may fill this fraction of a loop's inscribed radius...
 MIN_HOLE_RADIUS = 1.5  # ... of a loop this wide (px at WORK_BOX scale) or more
 CLOSER_FACTOR = 2.0  # a digit in an input reduced this much or more...
@@ -828,7 +830,7 @@ def ink_components(ink: np.ndarray, unbox: bool = True, photo: bool = False) -> 
         return np.zeros_like(mask)
     if count > 1:
         alive = _drop_frames(labels, boxes, alive, mass, rules)
-        alive = _nearby_parts(boxes, mass, alive)
+        alive = _nearby_parts(boxes, mass, alive, mask.shape)
     # (one component alone is kept whatever it is, a ruled sheet's line aside: nothing
     # else could be the digit)
     kept = mask if alive.all() else np.concatenate([[False], alive])[labels]
@@ -1571,19 +1573,27 @@ def _within(box: tuple[slice, slice], rows: slice, cols: slice) -> bool:
     )
 
 
-def _nearby_parts(boxes: list, mass: np.ndarray, alive: np.ndarray) -> np.ndarray:
+def _nearby_parts(
+    boxes: list, mass: np.ndarray, alive: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
     """The largest live component and the big-enough live ones near it, in a chain.
 
     A part is near when its gap to the box of what is kept so far is under
     ``NEAR_FRACTION`` of that box's longest side: the pieces of a digit cut by the
     rules of ruled paper join one by one, a stray mark across the page does not.
+    A neighbour's piece is no part (:func:`_neighbour_piece`).
     """
     largest = int(np.flatnonzero(alive)[np.argmax(mass[alive])])
     keep = np.zeros_like(alive)
     keep[largest] = True
     top, left = boxes[largest][0].start, boxes[largest][1].start
     bottom, right = boxes[largest][0].stop, boxes[largest][1].stop
-    candidates = [i for i in np.flatnonzero(alive) if mass[i] >= KEEP_FRACTION * mass[largest]]
+    candidates = [
+        i
+        for i in np.flatnonzero(alive)
+        if mass[i] >= KEEP_FRACTION * mass[largest]
+        and not _neighbour_piece(boxes[i], boxes[largest], mass[i] / mass[largest], shape[1])
+    ]
     grown = True
     while grown:
         grown = False
@@ -1598,6 +1608,24 @@ def _nearby_parts(boxes: list, mass: np.ndarray, alive: np.ndarray) -> np.ndarra
                 top, left = min(top, rows.start), min(left, cols.start)
                 bottom, right = max(bottom, rows.stop), max(right, cols.stop)
     return keep
+
+
+def _neighbour_piece(part: tuple, digit: tuple, share: float, width: int) -> bool:
+    """Whether ``part`` (a component's box) is a piece of the next digit on the line.
+
+    A digit cropped close from a written number keeps pieces of its neighbours,
+    cut by the frame's left or right side: a piece touches that side, lies beyond
+    the digit's columns but for ``NEIGHBOUR_OVERLAP`` of its width (a slant; the
+    digit's box, ``digit``, touches neither side: a digit of two strokes cropped
+    tight has one at each), and holds under ``NEIGHBOUR_MASS`` of its ink
+    (``share``). A 5's bar or a 4's stem overlaps the columns of the rest.
+    """
+    if share >= NEIGHBOUR_MASS or digit[1].start == 0 or digit[1].stop == width:
+        return False
+    cols, slack = part[1], NEIGHBOUR_OVERLAP * (digit[1].stop - digit[1].start)
+    return (cols.stop == width and cols.start >= digit[1].stop - slack) or (
+        cols.start == 0 and cols.stop <= digit[1].start + slack
+    )
 
 
 def enlarge_small(gray: np.ndarray, side: int = MIN_SIDE) -> np.ndarray:

@@ -103,7 +103,7 @@ KINDS = ("A", "B", "C", "D", "E", "F", "G", "canvas", "regression")
 SUBKINDS: dict[str, tuple[str, ...]] = {
     "A": ("sheet-edge", "sheet-edge-touching", "shadow-edge", "dark-corner"),
     "B": ("tiny", "small", "exif"),
-    "C": ("marker-crop", "bold-print", "felt-tip", "pattern"),
+    "C": ("marker-crop", "bold-print", "felt-tip", "pattern", "from-a-number"),
     "D": ("wide-pen",),
     "E": ("box", "box-touching", "circled", "grid", "ruled", "partial-box"),
     "F": ("squared-paper", "plain-paper", "canvas"),
@@ -509,10 +509,36 @@ def _bold_print(digit: int, rng: np.random.Generator, size: int) -> np.ndarray:
     return np.asarray(glyph, np.float32) / 255
 
 
+def _from_a_number(digit: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Pen coverage of ``digit`` cropped close from a written number: pieces of the
+    digits before and after it (one of them, at the number's ends) cut by the
+    frame's sides; and the pen's blur."""
+    rows = int(rng.integers(60, 240))
+    height = rng.uniform(0.7, 0.9) * rows
+    pen = height * rng.uniform(0.06, 0.14)
+    columns = round(height * rng.uniform(0.8, 1.1))
+    step = height * rng.uniform(0.6, 0.8)  # from one digit's centre to the next
+    slant = rng.uniform(-0.12, 0.12)
+    centre = (columns / 2 + rng.normal(0, 0.03) * columns, rows / 2 + rng.normal(0, 0.03) * rows)
+    cover = _digit_cover(_strokes(digit, rng), (rows, columns), centre, height, pen, slant)
+    ends = rng.random()
+    for side in (-1, 1):
+        if (side < 0 and ends < 0.2) or (side > 0 and ends > 0.8):
+            continue  # the number's first or last digit
+        other = int(rng.integers(10))
+        place = (centre[0] + side * step, centre[1] + rng.normal(0, 0.04) * rows)
+        near = _digit_cover(_strokes(other, rng), (rows, columns), place, height, pen, slant)
+        cover = np.maximum(cover, near)
+    return cover, 1.0
+
+
 def _kind_c(sub: str, digit: int, rng: np.random.Generator) -> tuple[bytes, str]:
     fill = rng.uniform(0.7, 0.95)  # digit height / frame height
     rows = int(rng.integers(60, 320))
-    if sub == "bold-print":
+    if sub == "from-a-number":
+        cover, pen_blur = _from_a_number(digit, rng)
+        rows, columns = cover.shape
+    elif sub == "bold-print":
         glyph = _bold_print(digit, rng, 160)
         scale = fill * rows / glyph.shape[0]
         width = max(2, round(glyph.shape[1] * scale))

@@ -214,6 +214,42 @@ def test_a_two_part_digit_keeps_both_parts():
     assert cropped.shape[1] > 0.4 * 140  # both the bar and the open left part
 
 
+def _parts_kept(ink: np.ndarray) -> list[bool]:
+    """For each 8-connected part of ``ink``, left to right, whether ink_components keeps it."""
+    labels, count = pp.ndi.label(ink > 0, structure=np.ones((3, 3), bool))
+    keep = pp.ink_components(ink)
+    order = sorted(range(1, count + 1), key=lambda i: np.flatnonzero((labels == i).any(0))[0])
+    return [bool(keep[labels == i].all()) for i in order]
+
+
+def test_pieces_of_the_neighbours_cut_by_a_close_crop_are_not_the_digits():
+    # a 2 cropped from a written number: a 1's foot at the left edge, a 3's arc at the right
+    two = [line((0.3, 0.3), (0.45, 0.15), (0.62, 0.3), (0.32, 0.85), (0.7, 0.85))]
+    ink = coverage(two, 140, 8, scale=0.9)
+    ink[40:110, 0:8] = 1.0  # the 1 before it, cut by the frame
+    ink[30:60, 126:140] = np.maximum(ink[30:60, 126:140], 1.0)  # the 3 after it
+    assert _parts_kept(ink) == [False, True, False]
+    plain = preprocess(coverage(two, 140, 8, scale=0.9))
+    assert np.abs(preprocess(ink).pixels - plain.pixels).max() < 0.05
+
+
+def test_a_digit_of_two_strokes_cropped_tight_keeps_both():
+    # one stroke at each side of the frame: the digit's own, not a neighbour's pieces
+    four = [line((0.3, 0.1), (0.2, 0.58), (0.55, 0.58)), line((0.85, 0.1), (0.6, 0.9))]
+    ink = coverage(four, 140, 8, scale=1.0)
+    columns = np.flatnonzero(ink.any(0))
+    ink = ink[:, columns[0] : columns[-1] + 1]
+    assert _parts_kept(ink) == [True, True]
+    # a 5's bar reaching the right edge lies over its body's columns: kept
+    five = [
+        line((0.35, 0.15), (0.3, 0.45), (0.6, 0.5), (0.6, 0.8), (0.3, 0.85)),
+        line((0.42, 0.12), (0.95, 0.12)),
+    ]
+    ink = coverage(five, 140, 8, scale=1.0)
+    ink = ink[:, : np.flatnonzero(ink.any(0))[-1] + 1]
+    assert _parts_kept(ink) == [True, True]
+
+
 def test_crop_option_selects_part_of_the_input():
     left = coverage(DIGIT_STROKES[1][0], 200, 10, scale=0.8)
     right = coverage(SEVEN, 200, 10, scale=0.8)
