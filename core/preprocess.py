@@ -155,6 +155,8 @@ KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are part
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
 NEIGHBOUR_MASS = 0.5  # ... but not a piece under this fraction of it, cut by the frame beside it
 NEIGHBOUR_OVERLAP = 0.1  # ... overlapping its columns by no more than this fraction of its width
+NEIGHBOUR_WIDTH = 0.5  # ... narrower than this fraction of its width,
+NEIGHBOUR_HEIGHT = 0.9  # ... and shorter than this fraction of its height
 HOLE_KEEP = 0.4  # thickening may fill this fraction of a loop's inscribed radius...
 MIN_HOLE_RADIUS = 1.5  # ... of a loop this wide (px at WORK_BOX scale) or more
 CLOSER_FACTOR = 2.0  # a digit in an input reduced this much or more...
@@ -1617,11 +1619,18 @@ def _neighbour_piece(part: tuple, digit: tuple, share: float, width: int) -> boo
     cut by the frame's left or right side: a piece touches that side, lies beyond
     the digit's columns but for ``NEIGHBOUR_OVERLAP`` of its width (a slant; the
     digit's box, ``digit``, touches neither side: a digit of two strokes cropped
-    tight has one at each), and holds under ``NEIGHBOUR_MASS`` of its ink
-    (``share``). A 5's bar or a 4's stem overlaps the columns of the rest.
+    tight has one at each), holds under ``NEIGHBOUR_MASS`` of its ink (``share``),
+    and is narrower than ``NEIGHBOUR_WIDTH`` of the digit and shorter than
+    ``NEIGHBOUR_HEIGHT`` of it: the crop keeps a sliver of each neighbour, while a
+    7's bar stopping short of its stem, or a 1's flag, is long. A 5's bar or a 4's
+    stem overlaps the columns of the rest.
     """
     if share >= NEIGHBOUR_MASS or digit[1].start == 0 or digit[1].stop == width:
         return False
+    if part[1].stop - part[1].start >= NEIGHBOUR_WIDTH * (digit[1].stop - digit[1].start):
+        return False  # a 7's bar, a 1's flag: as long as the digit is wide, or longer
+    if part[0].stop - part[0].start >= NEIGHBOUR_HEIGHT * (digit[0].stop - digit[0].start):
+        return False  # the digit's own stroke, cut by a crop through the digit
     cols, slack = part[1], NEIGHBOUR_OVERLAP * (digit[1].stop - digit[1].start)
     return (cols.stop == width and cols.start >= digit[1].stop - slack) or (
         cols.start == 0 and cols.stop <= digit[1].start + slack

@@ -240,6 +240,12 @@ def test_a_digit_of_two_strokes_cropped_tight_keeps_both():
     columns = np.flatnonzero(ink.any(0))
     ink = ink[:, columns[0] : columns[-1] + 1]
     assert _parts_kept(ink) == [True, True]
+    # a 7's bar stopping short of its stem, cropped at the bar's end: as long as
+    # the digit is wide, no sliver of a neighbour (a helper's sevens read a sure 1)
+    seven = [line((0.1, 0.15), (0.38, 0.15)), line((0.58, 0.12), (0.45, 0.9))]
+    ink = coverage(seven, 140, 8, scale=1.0)
+    ink = ink[:, np.flatnonzero(ink.any(0))[0] :]
+    assert _parts_kept(ink) == [True, True]
     # a 5's bar reaching the right edge lies over its body's columns: kept
     five = [
         line((0.35, 0.15), (0.3, 0.45), (0.6, 0.5), (0.6, 0.8), (0.3, 0.85)),
