@@ -20,7 +20,9 @@ when everything that is known to go with wrong answers is absent:
    than their probability says;
 4. the drawing has two loops or more and the answer cannot be an 8
    (:func:`two_loops`): only an 8 has two, and a linear model reads an 8 with a
-   small top loop as a 0 (or one with a flat bottom loop as a 2) at 99% if it likes.
+   small top loop as a 0 (or one with a flat bottom loop as a 2) at 99% if it likes;
+5. the drawing has a loop and the answer is a 1 or a 7 (:func:`looped_stroke`),
+   digits of open strokes: a linear model reads a 9 with a small head as a 7.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ TOO_SMALL = "too small for the pen: draw the digit bigger, or with a thinner pen
 UNLIKE = "unlike the digits it learned from"
 LOST_LOOP = "a loop is too small to show at 28×28 pixels: draw the loops bigger"
 TWO_LOOPS = "the drawing has two loops, as only an 8 has"
+OPEN_DIGITS = frozenset("17")  # digits whose strokes close no loop, in any common style
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,25 @@ def two_loops(loops: int, answer: str, names: Sequence[str]) -> bool:
     return answer in DIGITS or "8" in names
 
 
+def looped_stroke(loops: int, answer: str) -> bool:
+    """Whether the drawing has a loop and yet the answer is a digit of open strokes
+    (``OPEN_DIGITS``: a 1 or a 7).
+
+    Parameters
+    ----------
+    loops : int
+        :attr:`core.preprocess.Preprocessed.loops`.
+    answer : str
+        The best class's name.
+    """
+    return loops >= 1 and answer in OPEN_DIGITS
+
+
+def looped_why(loops: int, answer: str) -> str:
+    """What :func:`judge` says of a :func:`looped_stroke` reading."""
+    return f"the drawing has a loop, as a {answer} has not"
+
+
 def judge(
     names: Sequence[str],
     probs: np.ndarray,
@@ -147,7 +169,8 @@ def judge(
         probability needed instead of ``threshold`` (None: no such rule).
     loops : int
         :attr:`core.preprocess.Preprocessed.loops` (0 when unknown): with two or
-        more, an answer other than 8 is not sure (:func:`two_loops`).
+        more, an answer other than 8 is not sure (:func:`two_loops`); with one or
+        more, nor is a 1 or a 7 (:func:`looped_stroke`).
 
     Returns
     -------
@@ -174,6 +197,8 @@ def judge(
         why = LOST_LOOP
     elif two_loops(loops, names[best], names):
         why = TWO_LOOPS
+    elif looped_stroke(loops, names[best]):
+        why = looped_why(loops, names[best])
     return Verdict(
         best=best,
         probability=top,

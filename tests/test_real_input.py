@@ -26,6 +26,8 @@ from core.verdict import (
     TWO_LOOPS,
     UNLIKE,
     judge,
+    looped_stroke,
+    looped_why,
     lost_loop,
     sure_probability,
 )
@@ -1390,6 +1392,31 @@ def test_two_loops_read_as_anything_but_eight_are_not_sure():
     # ... but the rest of 3-vs-rest holds the 8s (named "-1" by classify --json)
     assert judge(["3", "not 3"], np.array([0.01, 0.99]), loops=2).sure
     assert judge(["3", "-1"], np.array([0.01, 0.99]), loops=2).sure
+
+
+def test_a_loop_read_as_1_or_7_is_not_sure():
+    names = [str(d) for d in range(10)]
+    seven = np.full(10, 0.001)
+    seven[7] = 0.991
+    assert judge(names, seven, 0.1, 0.8, loops=1).why == looped_why(1, "7")
+    assert judge(names, seven, 0.1, 0.8, loops=0).sure
+    one = np.roll(seven, -6)  # 1 at 99.1%
+    assert judge(names, one, 0.1, 0.8, loops=1).why == "the drawing has a loop, as a 1 has not"
+    assert judge(names, np.roll(seven, -5), 0.1, 0.8, loops=1).sure  # a 2 may curl
+    assert not looped_stroke(1, "not 7") and looped_stroke(2, "1")
+
+
+@pytest.mark.parametrize(("index", "way"), [(3927, "photo"), (8184, "canvas"), (3820, "photo")])
+def test_nines_with_a_small_head_read_as_7_are_not_sure(mnist_test, tmp_path, index, way):
+    """MNIST test 9s brought as the eval brings them (bench/eval_real.py's handwriting
+    set): their small heads kept a loop, and the model read a sure 7 (2026-12-03)."""
+    from bench.eval_real import _write_handwriting
+    from core.cli import classify_record
+
+    row = _write_handwriting((mnist_test.images[index], 9, index, way, str(tmp_path)))
+    record = classify_record(load_model("ten-class"), (tmp_path / row["file"]).read_bytes())
+    assert mnist_test.labels[index] == 9
+    assert record["label"] == 9 or not record["sure"], record
 
 
 # (the top loop's radius, of the canvas; the pen, px)
