@@ -47,6 +47,7 @@ TOO_SMALL = "too small for the pen: draw the digit bigger, or with a thinner pen
 UNLIKE = "unlike the digits it learned from"
 LOST_LOOP = "a loop is too small to show at 28×28 pixels: draw the loops bigger"
 TWO_LOOPS = "the drawing has two loops, as only an 8 has"
+LOOPED = "the drawing has a loop, as a {} has not"
 OPEN_DIGITS = frozenset("17")  # digits whose strokes close no loop, in any common style
 
 
@@ -136,11 +137,6 @@ def looped_stroke(loops: int, answer: str) -> bool:
     return loops >= 1 and answer in OPEN_DIGITS
 
 
-def looped_why(loops: int, answer: str) -> str:
-    """What :func:`judge` says of a :func:`looped_stroke` reading."""
-    return f"the drawing has a loop, as a {answer} has not"
-
-
 def judge(
     names: Sequence[str],
     probs: np.ndarray,
@@ -198,7 +194,7 @@ def judge(
     elif two_loops(loops, names[best], names):
         why = TWO_LOOPS
     elif looped_stroke(loops, names[best]):
-        why = looped_why(loops, names[best])
+        why = LOOPED.format(names[best])
     return Verdict(
         best=best,
         probability=top,

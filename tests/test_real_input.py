@@ -21,13 +21,13 @@ from core import preprocess as pp
 from core.errors import ModelError
 from core.model import DigitModel, load_model, probabilities
 from core.verdict import (
+    LOOPED,
     LOST_LOOP,
     TOO_SMALL,
     TWO_LOOPS,
     UNLIKE,
     judge,
     looped_stroke,
-    looped_why,
     lost_loop,
     sure_probability,
 )
@@ -1398,7 +1398,7 @@ def test_a_loop_read_as_1_or_7_is_not_sure():
     names = [str(d) for d in range(10)]
     seven = np.full(10, 0.001)
     seven[7] = 0.991
-    assert judge(names, seven, 0.1, 0.8, loops=1).why == looped_why(1, "7")
+    assert judge(names, seven, 0.1, 0.8, loops=1).why == LOOPED.format("7")
     assert judge(names, seven, 0.1, 0.8, loops=0).sure
     one = np.roll(seven, -6)  # 1 at 99.1%
     assert judge(names, one, 0.1, 0.8, loops=1).why == "the drawing has a loop, as a 1 has not"
