@@ -1459,13 +1459,33 @@ def _thin_runs(
     # rows within the slack of each other count as one: a slightly tilted rule
     grown = ndi.maximum_filter1d(mask, slack, axis=1 - axis)
     runs = _long_runs(grown, fraction * mask.shape[axis], axis) & mask
-    labels, _ = ndi.label(runs, structure=np.ones((3, 3), bool))
+    labels, count = ndi.label(runs, structure=np.ones((3, 3), bool))
     # a rule or a box's side is thin for its length; a thick digit's side is not
-    thin = [
-        (i, b)
-        for i, b in enumerate(ndi.find_objects(labels), 1)
-        if _length(b, 1 - axis) <= LINE_THINNESS * _length(b, axis) + slack
-    ]
+    thin = []
+    for i, b in enumerate(ndi.find_objects(labels), 1):
+        if _length(b, 1 - axis) > LINE_THINNESS * _length(b, axis) + slack:
+            continue
+        # Rules closer than a digit's strokes are wide join each other through them
+        # into one thin run, whose middle lies between them: each band of rows
+        # (columns) that spans the image is a rule of its own
+        own = labels[b] == i
+        bands, found = ndi.label(own.sum(axis=axis) >= LINE_FRACTION * mask.shape[axis])
+        if found < 2:
+            thin.append((i, b))
+            continue
+        for band in ndi.find_objects(bands):
+            place = (band[0], slice(None)) if axis == 1 else (slice(None), band[0])
+            piece = np.zeros_like(own)
+            piece[place] = own[place]
+            count += 1
+            labels[b][piece] = count
+            inner = ndi.find_objects(piece.view(np.uint8))[0]  # within the box b
+            box = tuple(
+                slice(outer.start + part.start, outer.start + part.stop)
+                for outer, part in zip(b, inner, strict=True)
+            )
+            if _length(box, 1 - axis) <= LINE_THINNESS * _length(box, axis) + slack:
+                thin.append((count, box))
     return labels, thin
 
 

@@ -417,6 +417,45 @@ def test_digits_on_ruled_paper_turned_5_to_7_degrees_are_read(model):
     assert right >= 17, got
 
 
+def _on_dense_ruling(digit: int, spacing: int, pen: int) -> bytes:
+    """A digit written over many rules of a notebook (a rule every ``spacing`` px of
+    240, the digit 180 px high), photographed: JPEG."""
+    side = 240
+    cover = coverage(DIGIT_STROKES[digit][0], side, pen, scale=0.75)
+    rows = np.arange(side)[:, None]
+    rules = (np.abs(rows % spacing - spacing / 2) < 0.8) * np.ones((1, side))
+    gray = (0.93 - 0.18 * rules) * (1 - 0.8 * cover)
+    gray += np.random.default_rng(digit).normal(0, 0.01, gray.shape)
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("digit", "spacing", "pen"),
+    [
+        (0, 11, 10),
+        (0, 14, 10),
+        (0, 14, 16),
+        (1, 14, 10),
+        (1, 14, 16),
+        (2, 14, 16),
+        (3, 14, 10),
+        (3, 14, 16),
+        (4, 11, 10),
+        (5, 14, 10),
+        (5, 14, 16),
+        (8, 14, 10),
+        (9, 11, 10),
+    ],
+)
+def test_a_digit_over_many_rules_is_read(model, digit, spacing, pen):
+    # rules closer than the digit's strokes are wide joined each other through them
+    # into one thin run, taken for one rule between the two, and both stayed: these
+    # read blank (10), a sure 6 or 1, or a 4 (2026-12-03; a helper's notebook pages too)
+    assert read(model, _on_dense_ruling(digit, spacing, pen)) == digit
+
+
 def test_a_line_in_an_odd_last_column_is_a_rule():
     mask = np.zeros((181, 241), bool)
     mask[:, [10, 90, 170, 240]] = True  # the last line in the last column
