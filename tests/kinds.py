@@ -8,7 +8,8 @@ Kinds (``KINDS``), as in ``../shared/cases/labels.csv``; each has sub-kinds
 * ``B`` a small ballpoint digit (1-3 px strokes) in a large photo (1000-4000 px,
   digit 5-12 % or 12-30 % of the frame), paper grain, some stored EXIF-rotated;
 * ``C`` strokes thick for the image: tight crops of marker digits, bold print and
-  felt-tip filling 70-95 % of the frame, on white, tinted or patterned paper;
+  felt-tip filling 70-95 % of the frame, on white, tinted or patterned paper; and
+  a digit cropped close from a written number, its neighbours' pieces at the sides;
 * ``D`` a small digit drawn with a wide pen on the 280x280 canvas, loops filled:
   expected ``label-or-unsure``;
 * ``E`` frames and lines as dark as the ink: form boxes (apart or touching),
