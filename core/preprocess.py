@@ -134,6 +134,11 @@ LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
 LONE_RULE_MARGIN = 0.15  # it runs past the rest by this share of its length at both ends,
 LONE_RULE_WIDTH = 0.75  # and is thinner than this share of its stroke width on a clean drawing
 LONE_RULE_PHOTO_WIDTH = 1.0  # ... or than this share on a photo
+LONE_RULE_FAR = 1.0  # ... whatever its width when it runs past the rest by this many times the
+# rest's own extent at both ends, with the rest above it: a rule the digit stands on
+# (a 7's bar overshooting its stem in a close crop has the stem below it)
+UNDERLINE_FRACTION = 0.6  # ... and then need not run off the picture: one over this share of it
+STANDS_BELOW = 0.05  # ... share of the rest's ink that may dip under that rule
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -1325,13 +1330,17 @@ def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
         np.convolve(mask.sum(axis=axis), np.ones(slack), "same").max() / mask.shape[axis]
         for axis in (1, 0)
     ]
-    if max(longest) < LINE_FRACTION and min(longest) < BOX_FRACTION:
+    rows, columns = longest
+    if rows < UNDERLINE_FRACTION and columns < LINE_FRACTION and min(longest) < BOX_FRACTION:
         return []
     runs, sides, single = [], [], []
     for axis in (1, 0):  # horizontal rows, then vertical columns
         labels, thin = _thin_runs(mask, axis, slack)
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         runs += [(labels == i, axis) for i in rules] if len(rules) >= 2 else []
+        if not rules and axis == 1:  # an underline or a form's line ending in the picture
+            rules = [i for i, b in thin if _length(b, 1) >= UNDERLINE_FRACTION * mask.shape[1]]
+            rules = rules if len(rules) == 1 else []
         if len(rules) == 1:
             single.append((labels == rules[0], dict(thin)[rules[0]][axis], axis))
         if len(thin) >= 2:
@@ -1368,12 +1377,17 @@ def _lone_rule(
     stroke measures 0.57-1.5 of the rest's stroke width (``tests.strokes.EDGE_TO_EDGE``
     at 100-600 px, pens of 2 px to 12% of the side: thin ones quantised at the size
     rules are looked for), the ruled lines of kind E's variants 0.4-0.85. Of 324
-    such drawings, 8 read wrong at 0.75 and 18 at 0.9. A stroke lying exactly on
-    the line is taken away with it (a known limit: geometry cannot tell the two
-    apart).
+    such drawings, 8 read wrong at 0.75 and 18 at 0.9. Whatever its width, a row
+    goes when the rest stands on it (:func:`_stands_on`) and it runs past the rest by
+    ``LONE_RULE_FAR`` times the rest's width at both ends (a form's baseline, a line of
+    ruled paper under a small digit: a 7's bar hangs its stem below it); such a line
+    may end inside the picture when it spans ``UNDERLINE_FRACTION`` of it, and the
+    rest need only hold ``LONE_RULE_INK`` of the line's ink beneath it. A stroke
+    lying exactly on the line is taken away with it (a known limit: geometry cannot
+    tell the two apart; a 2 whose base lies on it reads 7).
     """
     length = span.stop - span.start
-    if length < rule.shape[axis] or rest.sum() < LONE_RULE_INK * rule.sum():
+    if not rest.any():
         return False
     along = np.flatnonzero(rest.any(axis=1 - axis))
     across = np.flatnonzero(rest.any(axis=axis))
@@ -1386,14 +1400,32 @@ def _lone_rule(
     ):
         return False
     contact = np.count_nonzero((ndi.binary_dilation(rest) & rule).any(axis=1 - axis))
+    if contact > LONE_RULE_CONTACT * length:
+        return False
+    reach = LONE_RULE_FAR * (along[-1] + 1 - along[0])
+    if (
+        axis == 1
+        and span.start <= along[0] - reach
+        and span.stop >= along[-1] + 1 + reach
+        and _stands_on(rule, rest)
+    ):
+        # the rest against the line under it, not the whole line: a small digit on a
+        # long line holds less ink than the line
+        return bool(rest.sum() >= LONE_RULE_INK * rule[:, along[0] : along[-1] + 1].sum())
+    if length < rule.shape[axis] or rest.sum() < LONE_RULE_INK * rule.sum():
+        return False  # (only a line far past the digit may end in the picture)
     widths = np.count_nonzero(rule, axis=1 - axis)
     thickness = float(np.median(widths[widths > 0]))
-    return bool(
-        contact <= LONE_RULE_CONTACT * length
-        and thickness
-        < (LONE_RULE_PHOTO_WIDTH if photo else LONE_RULE_WIDTH)
-        * stroke_width(rest.astype(np.float32))
-    )
+    width = LONE_RULE_PHOTO_WIDTH if photo else LONE_RULE_WIDTH
+    return bool(thickness < width * stroke_width(rest.astype(np.float32)))
+
+
+def _stands_on(rule: np.ndarray, rest: np.ndarray) -> bool:
+    """Whether ``rest`` lies on the row run ``rule``: all but ``STANDS_BELOW`` of its
+    ink above the rule's lowest row. A 7's bar has its stem below it, a line through
+    a digit has ink on both sides: neither is a line the digit stands on."""
+    bottom = np.flatnonzero(rule.any(axis=1))[-1]
+    return bool(rest[bottom + 1 :].sum() <= STANDS_BELOW * rest.sum())
 
 
 def _box_sides(mask: np.ndarray, sides: list, outer: bool = False) -> list:
@@ -2102,13 +2134,30 @@ def closer_look(
     closer = read_ink(region, options, read.light)
     if closer.blank:
         return None
-    closer_keep = ink_components(closer.ink, photo=closer.size > 0)
-    # What the first reading saw of the region: its strong ink and its kept box
+    # What the first reading saw of the region: its ink, its rules and its kept box
     bottom, right = min(bottom, full.shape[0]), min(right, full.shape[1])
-    first = read.ink[
-        round(top / factor) : max(round(bottom / factor), round(top / factor) + 1),
-        round(left / factor) : max(round(right / factor), round(left / factor) + 1),
-    ]
+    seen = (
+        slice(round(top / factor), max(round(bottom / factor), round(top / factor) + 1)),
+        slice(round(left / factor), max(round(right / factor), round(left / factor) + 1)),
+    )
+    first = read.ink[seen]
+    # A rule the digit stands on runs far past it in the whole picture, but the region
+    # cuts it short, to the digit's width or so: a rule the first reading found running
+    # across the region under the kept digit, alone, is not ink in the closer one (rules
+    # through the digit are left to the closer reading: strokes may lie on them)
+    rules = _across_below(
+        rule_lines(read.ink > 0, photo=read.size > 0)[seen], rows[-1] - seen[0].start
+    )
+    if rules.any():
+        size = closer.ink.shape[::-1]
+        zone = np.asarray(Image.fromarray(rules).resize(size, Image.Resampling.NEAREST))
+        # widened by a coarse pixel (the two readings' grids need not line up), then the
+        # line found again at full size in it: the digit's strokes off its band stay
+        zone = ndi.binary_dilation(zone, iterations=max(1, round(factor)))
+        line = zone & (closer.ink > 0)
+        line = ndi.binary_dilation(line & ~_stroke_on(line, 1)) & zone
+        closer = closer._replace(ink=np.where(line, np.float32(0), closer.ink))
+    closer_keep = ink_components(closer.ink, photo=closer.size > 0)
     box = np.zeros(region.shape, bool)
     box[
         round(rows[0] * factor) - top : round((rows[-1] + 1) * factor) - top,
@@ -2116,6 +2165,21 @@ def closer_look(
     ] = True
     closer_keep &= ~_cut_parts(closer_keep, first >= STRONG_INK, box)
     return (closer, closer_keep) if closer_keep.any() else None
+
+
+def _across_below(mask: np.ndarray, row: int) -> np.ndarray:
+    """The 8-connected part of ``mask`` that runs from its left edge to its right one
+    and starts no higher than ``row``, when it is the only part running across (ruled
+    paper, whose other lines cross the digit, keeps its lines for the closer reading)."""
+    labels, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
+    across = [
+        (i, rows.start)
+        for i, (rows, cols) in enumerate(ndi.find_objects(labels), 1)
+        if cols.start == 0 and cols.stop == mask.shape[1]
+    ]
+    if len(across) != 1 or across[0][1] < row:
+        return np.zeros_like(mask)
+    return labels == across[0][0]
 
 
 def _cut_parts(keep: np.ndarray, strong: np.ndarray, box: np.ndarray) -> np.ndarray:
