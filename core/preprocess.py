@@ -138,6 +138,8 @@ LONE_RULE_FAR = 1.0  # ... whatever its width when it runs past the rest by this
 # rest's own extent at both ends, with the rest above it: a rule the digit stands on
 # (a 7's bar overshooting its stem in a close crop has the stem below it)
 UNDERLINE_FRACTION = 0.6  # ... and then need not run off the picture: one over this share of it
+LONE_RULE_FOOT = 0.35  # ... unless met only in the left 35% of the rest (a 2's base)...
+LONE_RULE_FOOT_SPAN = 2.5  # ... over a stretch this many times narrower than the rest
 STANDS_BELOW = 0.05  # ... share of the rest's ink that may dip under that rule
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
@@ -1402,21 +1404,41 @@ def _lone_rule(
     contact = np.count_nonzero((ndi.binary_dilation(rest) & rule).any(axis=1 - axis))
     if contact > LONE_RULE_CONTACT * length:
         return False
-    reach = LONE_RULE_FAR * (along[-1] + 1 - along[0])
-    if (
+    extent = along[-1] + 1 - along[0]
+    reach = LONE_RULE_FAR * extent
+    far = (
         axis == 1
         and span.start <= along[0] - reach
         and span.stop >= along[-1] + 1 + reach
         and _stands_on(rule, rest)
-    ):
+    )
+    base = False  # may be the digit's own base: judged by the clean drawings' width
+    if far:
         # the rest against the line under it, not the whole line: a small digit on a
         # long line holds less ink than the line
-        return bool(rest.sum() >= LONE_RULE_INK * rule[:, along[0] : along[-1] + 1].sum())
-    if length < rule.shape[axis] or rest.sum() < LONE_RULE_INK * rule.sum():
-        return False  # (only a line far past the digit may end in the picture)
+        if rest.sum() < LONE_RULE_INK * rule[:, along[0] : along[-1] + 1].sum():
+            return False
+        # Ending inside the picture at both ends and met by the rest at its left end
+        # only, it may be a 2's own base drawn long (the 7 left without it reads sure):
+        # it has to be thinner than the strokes, as any rule. (A 1's foot is met in
+        # its middle or all along a plain stem; a line running off the picture is the
+        # paper's.)
+        touch = np.flatnonzero((ndi.binary_dilation(rest) & rule).any(axis=0))
+        base = bool(
+            touch.size
+            and touch.mean() <= along[0] + LONE_RULE_FOOT * extent
+            and extent >= LONE_RULE_FOOT_SPAN * (touch[-1] + 1 - touch[0])
+        )
+        if span.start == 0 or span.stop == rule.shape[1] or not base:
+            return True
+    elif length < rule.shape[axis] or rest.sum() < LONE_RULE_INK * rule.sum():
+        return False
     widths = np.count_nonzero(rule, axis=1 - axis)
     thickness = float(np.median(widths[widths > 0]))
-    width = LONE_RULE_PHOTO_WIDTH if photo else LONE_RULE_WIDTH
+    # a row the rest hangs from is more likely a bar of its own (a 7's, past both
+    # sides of a close crop): on a photo too, only a line clearly thinner goes
+    hangs = axis == 1 and _stands_on(rule[::-1], rest[::-1])
+    width = LONE_RULE_PHOTO_WIDTH if photo and not (hangs or base) else LONE_RULE_WIDTH
     return bool(thickness < width * stroke_width(rest.astype(np.float32)))
 
 
