@@ -1423,23 +1423,34 @@ def _lone_rule(
         # it has to be thinner than the strokes, as any rule. (A 1's foot is met in
         # its middle or all along a plain stem; a line running off the picture is the
         # paper's.)
-        touch = np.flatnonzero((ndi.binary_dilation(rest) & rule).any(axis=0))
-        base = bool(
-            touch.size
-            and touch.mean() <= along[0] + LONE_RULE_FOOT * extent
-            and extent >= LONE_RULE_FOOT_SPAN * (touch[-1] + 1 - touch[0])
-        )
+        base = _meets_at_end(rule, rest, along, left=True)
         if span.start == 0 or span.stop == rule.shape[1] or not base:
             return True
     elif length < rule.shape[axis] or rest.sum() < LONE_RULE_INK * rule.sum():
         return False
     widths = np.count_nonzero(rule, axis=1 - axis)
     thickness = float(np.median(widths[widths > 0]))
-    # a row the rest hangs from is more likely a bar of its own (a 7's, past both
-    # sides of a close crop): on a photo too, only a line clearly thinner goes
-    hangs = axis == 1 and _stands_on(rule[::-1], rest[::-1])
-    width = LONE_RULE_PHOTO_WIDTH if photo and not (hangs or base) else LONE_RULE_WIDTH
+    # a row the rest hangs from, met at the rest's right end only, may be a 7's bar
+    # past both sides of a close crop: on a photo too, only a line clearly thinner goes
+    # (widths do not tell it from a ruled line the top of a 0, 2 or 5 touches)
+    bar = axis == 1 and _stands_on(rule[::-1], rest[::-1])
+    bar = bar and _meets_at_end(rule, rest, along, left=False)
+    width = LONE_RULE_PHOTO_WIDTH if photo and not (bar or base) else LONE_RULE_WIDTH
     return bool(thickness < width * stroke_width(rest.astype(np.float32)))
+
+
+def _meets_at_end(rule: np.ndarray, rest: np.ndarray, along: np.ndarray, left: bool) -> bool:
+    """Whether ``rest`` meets the row run ``rule`` only near its own left (right) end,
+    within ``LONE_RULE_FOOT`` of its width ``along``, over a stretch under a
+    ``LONE_RULE_FOOT_SPAN``-th of it: as a 2's diagonal meets its base, or a 7's stem
+    its bar (a 1's foot is met in its middle, a 0's top too)."""
+    touch = np.flatnonzero((ndi.binary_dilation(rest) & rule).any(axis=0))
+    if not touch.size:
+        return False
+    extent = along[-1] + 1 - along[0]
+    share = (touch.mean() - along[0]) / extent
+    near = share <= LONE_RULE_FOOT if left else share >= 1 - LONE_RULE_FOOT
+    return bool(near and extent >= LONE_RULE_FOOT_SPAN * (touch[-1] + 1 - touch[0]))
 
 
 def _stands_on(rule: np.ndarray, rest: np.ndarray) -> bool:

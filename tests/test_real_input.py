@@ -542,6 +542,30 @@ def test_a_two_whose_own_base_runs_far_past_it_is_read(model, reach, photo):
     assert read(model, buffer.getvalue()) == 2
 
 
+def _hanging_from_a_line(digit: int, pen: float, line_width: float) -> bytes:
+    """A photo (JPEG, grain) of a digit half the picture high whose top touches a line
+    of ruled paper across the whole picture, ``line_width`` px wide."""
+    side = 300
+    cover = coverage(DIGIT_STROKES[digit][0], side, pen, scale=0.5)
+    row = np.flatnonzero(cover.max(axis=1) > 0.5)[0]
+    rule = (np.abs(np.arange(side)[:, None] - row) <= line_width / 2) * np.ones((1, side))
+    gray = 0.93 - 0.8 * np.maximum(cover, rule)
+    gray += np.random.default_rng(digit).normal(0, 0.015, gray.shape)
+    buffer = io.BytesIO()
+    picture = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
+    picture.filter(ImageFilter.GaussianBlur(0.7)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("digit", [0, 2, 3, 6, 8, 9])
+def test_a_photo_of_a_digit_hanging_from_a_thin_line_is_read(model, digit):
+    # the rule the digit's top touches, 0.6 of the pen, measured 0.81-0.96 of its
+    # strokes at the size rules are looked for (as a 7's bar does): judged as a 7's
+    # bar it stayed and the digit read 8; only a line met at the rest's right end is.
+    # (A 5 whose bar lies along the line loses the bar with it: a known limit.)
+    assert read(model, _hanging_from_a_line(digit, 12, 7)) == digit
+
+
 def test_a_line_in_an_odd_last_column_is_a_rule():
     mask = np.zeros((181, 241), bool)
     mask[:, [10, 90, 170, 240]] = True  # the last line in the last column
