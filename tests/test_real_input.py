@@ -456,6 +456,19 @@ def test_a_digit_over_many_rules_is_read(model, digit, spacing, pen):
     assert read(model, _on_dense_ruling(digit, spacing, pen)) == digit
 
 
+def _on_paper(ink: np.ndarray, photo: bool, seed: int, blur: float = 0.0) -> bytes:
+    """Ink coverage in [0, 1] as dark ink on light paper: a PNG, or on a ``photo`` a
+    JPEG with grain (and a ``blur`` of that radius, px): the photo path."""
+    gray = 0.93 - 0.8 * ink
+    if photo:
+        gray = gray + np.random.default_rng(seed).normal(0, 0.015, gray.shape)
+    picture = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    picture = picture.filter(ImageFilter.GaussianBlur(blur))
+    picture.save(buffer, "JPEG" if photo else "PNG", quality=85)
+    return buffer.getvalue()
+
+
 def _standing_on_a_line(
     digit: int,
     pen: int,
@@ -475,13 +488,7 @@ def _standing_on_a_line(
     rule = (np.abs(np.arange(side)[:, None] - row) <= pen / 2) * (
         (columns >= ends[0] * side) & (columns < ends[1] * side)
     )
-    gray = 0.93 - 0.8 * np.maximum(cover, rule)
-    if photo:  # grain and a JPEG: the photo path
-        gray += np.random.default_rng(digit).normal(0, 0.015, gray.shape)
-    buffer = io.BytesIO()
-    picture = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
-    picture.save(buffer, "JPEG" if photo else "PNG", quality=85)
-    return buffer.getvalue()
+    return _on_paper(np.maximum(cover, rule), photo, digit)
 
 
 @pytest.mark.parametrize("photo", [False, True])
@@ -517,12 +524,7 @@ def test_a_photo_of_a_seven_whose_bar_runs_off_a_close_crop_is_read(model, stem)
     # the bar, past both sides and as wide as the stem, measured 0.88-0.99 of the
     # stem's stroke width in a 120 px photo and went as a line of ruled paper: a sure 1
     seven = [line((-0.1, 0.15), (1.1, 0.15)), line((stem, 0.15), (stem - 0.2, 0.9))]
-    gray = 0.93 - 0.8 * coverage(seven, 120, 5.4)
-    gray += np.random.default_rng(7).normal(0, 0.015, gray.shape)
-    picture = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
-    buffer = io.BytesIO()
-    picture.filter(ImageFilter.GaussianBlur(0.7)).save(buffer, "JPEG", quality=85)
-    assert read(model, buffer.getvalue()) == 7
+    assert read(model, _on_paper(coverage(seven, 120, 5.4), True, 7, blur=0.7)) == 7
 
 
 @pytest.mark.parametrize("photo", [False, True])
@@ -533,13 +535,7 @@ def test_a_two_whose_own_base_runs_far_past_it_is_read(model, reach, photo):
     # reading, 2026-12-04); met only at the body's left end, it is judged as a rule
     body = arc(0.5, 0.3, 0.08, 0.14, 195, 375) + line((0.58, 0.33), (0.42, 0.75))
     two = [body, line((0.42 - reach, 0.75), (0.58 + reach, 0.75))]
-    gray = 0.93 - 0.8 * coverage(two, 240, 12)
-    buffer = io.BytesIO()
-    if photo:
-        gray += np.random.default_rng(2).normal(0, 0.015, gray.shape)
-    picture = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
-    picture.save(buffer, "JPEG" if photo else "PNG", quality=85)
-    assert read(model, buffer.getvalue()) == 2
+    assert read(model, _on_paper(coverage(two, 240, 12), photo, 2)) == 2
 
 
 def _hanging_from_a_line(digit: int, pen: float, line_width: float) -> bytes:
@@ -549,12 +545,7 @@ def _hanging_from_a_line(digit: int, pen: float, line_width: float) -> bytes:
     cover = coverage(DIGIT_STROKES[digit][0], side, pen, scale=0.5)
     row = np.flatnonzero(cover.max(axis=1) > 0.5)[0]
     rule = (np.abs(np.arange(side)[:, None] - row) <= line_width / 2) * np.ones((1, side))
-    gray = 0.93 - 0.8 * np.maximum(cover, rule)
-    gray += np.random.default_rng(digit).normal(0, 0.015, gray.shape)
-    buffer = io.BytesIO()
-    picture = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
-    picture.filter(ImageFilter.GaussianBlur(0.7)).save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
+    return _on_paper(np.maximum(cover, rule), True, digit, blur=0.7)
 
 
 @pytest.mark.parametrize("digit", [0, 2, 3, 6, 8, 9])
