@@ -1384,9 +1384,12 @@ def _lone_rule(
     ``LONE_RULE_FAR`` times the rest's width at both ends (a form's baseline, a line of
     ruled paper under a small digit: a 7's bar hangs its stem below it); such a line
     may end inside the picture when it spans ``UNDERLINE_FRACTION`` of it, and the
-    rest need only hold ``LONE_RULE_INK`` of the line's ink beneath it. A stroke
-    lying exactly on the line is taken away with it (a known limit: geometry cannot
-    tell the two apart; a 2 whose base lies on it reads 7).
+    rest need only hold ``LONE_RULE_INK`` of the line's ink beneath it; but one
+    ending inside the picture that the rest meets only at its left end may be a 2's
+    own base (:func:`_meets_at_end`), and is judged by width. So, on a photo, by the
+    clean drawings' width, is a row the rest hangs from and meets only at its right
+    end: a 7's bar. A stroke lying exactly on the line is taken away with it (a known
+    limit: geometry cannot tell the two apart; a 2 whose base lies on it reads 7).
     """
     length = span.stop - span.start
     if not rest.any():
@@ -2188,8 +2191,9 @@ def closer_look(
         # line found again at full size in it: the digit's strokes off its band stay
         zone = ndi.binary_dilation(zone, iterations=max(1, round(factor)))
         line = zone & (closer.ink > 0)
-        line = ndi.binary_dilation(line & ~_stroke_on(line, 1)) & zone
-        closer = closer._replace(ink=np.where(line, np.float32(0), closer.ink))
+        if line.any():
+            line = ndi.binary_dilation(line & ~_stroke_on(line, 1)) & zone
+            closer = closer._replace(ink=np.where(line, np.float32(0), closer.ink))
     closer_keep = ink_components(closer.ink, photo=closer.size > 0)
     box = np.zeros(region.shape, bool)
     box[
