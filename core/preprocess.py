@@ -134,13 +134,15 @@ LONE_RULE_CONTACT = 0.25  # touches it along at most this share of its length,
 LONE_RULE_MARGIN = 0.15  # it runs past the rest by this share of its length at both ends,
 LONE_RULE_WIDTH = 0.75  # and is thinner than this share of its stroke width on a clean drawing
 LONE_RULE_PHOTO_WIDTH = 1.0  # ... or than this share on a photo
-LONE_RULE_FAR = 1.0  # ... whatever its width when it runs past the rest by this many times the
-# rest's own extent at both ends, with the rest above it: a rule the digit stands on
-# (a 7's bar overshooting its stem in a close crop has the stem below it)
-UNDERLINE_FRACTION = 0.6  # ... and then need not run off the picture: one over this share of it
-LONE_RULE_FOOT = 0.35  # ... unless met only in the left 35% of the rest (a 2's base)...
+LONE_RULE_FAR = 1.0  # ... whatever its width when a row runs past the rest by this many times
+# the rest's own extent at both ends, with the rest above it: a rule the digit stands on
+# (a 7's bar overshooting its stem in a close crop has the stem below it); the rest then
+# needs LONE_RULE_INK of the line's ink under it only
+LONE_RULE_BELOW = 0.05  # ... share of the rest's ink that may dip under that rule
+LONE_RULE_SPAN = 0.6  # ... which need not run off the picture: one over this share of it
+LONE_RULE_FOOT = 0.35  # ... unless the rest meets it near one end only, the middle of the
+# contact within this share of the rest's width from that end (a 2's base, a 7's bar)...
 LONE_RULE_FOOT_SPAN = 2.5  # ... over a stretch this many times narrower than the rest
-STANDS_BELOW = 0.05  # ... share of the rest's ink that may dip under that rule
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -1201,7 +1203,8 @@ def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
     to it: a digit's own straight stroke (a 7's bar in a tight crop, a 1's stem)
     comes alone. One line of ruled paper, or one grid line, comes alone too: such a
     run goes when it looks like the paper's and not the digit's (:func:`_lone_rule`;
-    ``photo``: the picture is a photo or a scan, not a clean drawing). A stroke lying
+    ``photo``: the picture is a photo or a scan, not a clean drawing); a row the digit
+    stands on may span only ``LONE_RULE_SPAN`` of the picture. A stroke lying
     beside a rule keeps its pixels (:func:`_stroke_on`). A box is four runs over
     ``BOX_FRACTION`` of the image, the outermost of each direction, meeting at their
     ends: it is removed even where the digit touches it. Nothing is removed when
@@ -1213,7 +1216,8 @@ def rule_lines(mask: np.ndarray, photo: bool = False) -> np.ndarray:
     if shift:
         # rows sheared level, then columns (the sheet turned, its columns lean as much)
         rows = _unshear(_level_rules(_shear(mask, shift), photo), shift)
-        columns = _unshear(_level_rules(_shear(mask.T, -shift), photo), -shift).T
+        columns = _level_rules(_shear(mask.T, -shift), photo, upright=False)
+        columns = _unshear(columns, -shift).T
         return (rows | columns) & mask
     return _level_rules(mask, photo)
 
@@ -1274,19 +1278,20 @@ def _unshear(sheared: np.ndarray, slope: float) -> np.ndarray:
     return out
 
 
-def _level_rules(mask: np.ndarray, photo: bool) -> np.ndarray:
-    """:func:`rule_lines` for rules within the slack of level."""
+def _level_rules(mask: np.ndarray, photo: bool, upright: bool = True) -> np.ndarray:
+    """:func:`rule_lines` for rules within the slack of level; not ``upright``: the
+    picture transposed (its rows are the picture's columns)."""
     if min(mask.shape) >= 2 * RULES_SIDE:
         # found at half size (a quarter of the cost), told from the strokes at full size:
         # a thin stroke touching a rule would lose a pixel each side of it at half size
         runs = []
         height, width = mask.shape
         even = np.pad(mask, [(0, height % 2), (0, width % 2)])  # an odd last line counts
-        for run, axis in _rule_runs(_pool(even, 2, np.logical_or), photo):
+        for run, axis in _rule_runs(_pool(even, 2, np.logical_or), photo, upright):
             found = np.repeat(np.repeat(run, 2, axis=0), 2, axis=1)[:height, :width]
             runs.append((found & mask, axis))
     else:
-        runs = _rule_runs(mask, photo)
+        runs = _rule_runs(mask, photo, upright)
     lines = np.zeros_like(mask)
     for run, axis in runs:
         lines |= run & ~_stroke_on(run, axis)
@@ -1319,9 +1324,10 @@ def _blank_paper(runs: list[tuple[np.ndarray, int]], shape: tuple[int, int]) -> 
     )
 
 
-def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
+def _rule_runs(mask: np.ndarray, photo: bool, upright: bool = True) -> list[tuple[np.ndarray, int]]:
     """:func:`rule_lines`' rules and box sides, each with the ink within its slack (a
-    stroke along it), and its axis (1: a row)."""
+    stroke along it), and its axis (1: a row; of the picture's columns when not
+    ``upright``)."""
     # LINE_SLACK rows over RULES_SIDE px are a lean of 3 degrees; a smaller image gets less,
     # or the sloping bars of a 5 that fills a small scan pass for two rules
     side = min(mask.shape)
@@ -1332,16 +1338,20 @@ def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
         np.convolve(mask.sum(axis=axis), np.ones(slack), "same").max() / mask.shape[axis]
         for axis in (1, 0)
     ]
-    rows, columns = longest
-    if rows < UNDERLINE_FRACTION and columns < LINE_FRACTION and min(longest) < BOX_FRACTION:
+    row_share, column_share = longest
+    if (
+        (row_share < LONE_RULE_SPAN or not upright)
+        and max(row_share, column_share) < LINE_FRACTION
+        and min(longest) < BOX_FRACTION
+    ):
         return []
     runs, sides, single = [], [], []
     for axis in (1, 0):  # horizontal rows, then vertical columns
         labels, thin = _thin_runs(mask, axis, slack)
         rules = [i for i, b in thin if _length(b, axis) >= LINE_FRACTION * mask.shape[axis]]
         runs += [(labels == i, axis) for i in rules] if len(rules) >= 2 else []
-        if not rules and axis == 1:  # an underline or a form's line ending in the picture
-            rules = [i for i, b in thin if _length(b, 1) >= UNDERLINE_FRACTION * mask.shape[1]]
+        if not rules and axis == 1 and upright:  # an underline or a form's line in the picture
+            rules = [i for i, b in thin if _length(b, 1) >= LONE_RULE_SPAN * mask.shape[1]]
             rules = rules if len(rules) == 1 else []
         if len(rules) == 1:
             single.append((labels == rules[0], dict(thin)[rules[0]][axis], axis))
@@ -1354,7 +1364,7 @@ def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
         lines |= rule & ~_stroke_on(rule, axis)
     while single:
         rest = mask & ~lines & ~np.logical_or.reduce([run for run, _, _ in single])
-        lone = [entry for entry in single if _lone_rule(*entry, rest, photo)]
+        lone = [entry for entry in single if _lone_rule(*entry, rest, photo, upright)]
         if len(lone) == len(single):
             break
         single = lone
@@ -1362,7 +1372,12 @@ def _rule_runs(mask: np.ndarray, photo: bool) -> list[tuple[np.ndarray, int]]:
 
 
 def _lone_rule(
-    rule: np.ndarray, span: slice, axis: int, rest: np.ndarray, photo: bool = False
+    rule: np.ndarray,
+    span: slice,
+    axis: int,
+    rest: np.ndarray,
+    photo: bool = False,
+    upright: bool = True,
 ) -> bool:
     """Whether one straight run along ``axis`` (1: a row) is a line of ruled paper,
     not a digit's stroke; ``rest`` is the ink that is neither rule nor candidate.
@@ -1383,7 +1398,7 @@ def _lone_rule(
     goes when the rest stands on it (:func:`_stands_on`) and it runs past the rest by
     ``LONE_RULE_FAR`` times the rest's width at both ends (a form's baseline, a line of
     ruled paper under a small digit: a 7's bar hangs its stem below it); such a line
-    may end inside the picture when it spans ``UNDERLINE_FRACTION`` of it, and the
+    may end inside the picture when it spans ``LONE_RULE_SPAN`` of it, and the
     rest need only hold ``LONE_RULE_INK`` of the line's ink beneath it; but one
     ending inside the picture that the rest meets only at its left end may be a 2's
     own base (:func:`_meets_at_end`), and is judged by width. So, on a photo, by the
@@ -1404,13 +1419,14 @@ def _lone_rule(
         or across[-1] == rule.shape[1 - axis] - 1
     ):
         return False
-    contact = np.count_nonzero((ndi.binary_dilation(rest) & rule).any(axis=1 - axis))
-    if contact > LONE_RULE_CONTACT * length:
+    touching = ndi.binary_dilation(rest) & rule
+    if np.count_nonzero(touching.any(axis=1 - axis)) > LONE_RULE_CONTACT * length:
         return False
+    row = axis == 1 and upright  # a row of the picture: a digit stands on it or hangs from it
     extent = along[-1] + 1 - along[0]
     reach = LONE_RULE_FAR * extent
     far = (
-        axis == 1
+        row
         and span.start <= along[0] - reach
         and span.stop >= along[-1] + 1 + reach
         and _stands_on(rule, rest)
@@ -1426,7 +1442,7 @@ def _lone_rule(
         # it has to be thinner than the strokes, as any rule. (A 1's foot is met in
         # its middle or all along a plain stem; a line running off the picture is the
         # paper's.)
-        base = _meets_at_end(rule, rest, along, left=True)
+        base = _meets_at_end(touching, along, left=True)
         if span.start == 0 or span.stop == rule.shape[1] or not base:
             return True
     elif length < rule.shape[axis] or rest.sum() < LONE_RULE_INK * rule.sum():
@@ -1436,18 +1452,20 @@ def _lone_rule(
     # a row the rest hangs from, met at the rest's right end only, may be a 7's bar
     # past both sides of a close crop: on a photo too, only a line clearly thinner goes
     # (widths do not tell it from a ruled line the top of a 0, 2 or 5 touches)
-    bar = axis == 1 and _stands_on(rule[::-1], rest[::-1])
-    bar = bar and _meets_at_end(rule, rest, along, left=False)
+    bar = row and _stands_on(rule[::-1], rest[::-1])
+    bar = bar and _meets_at_end(touching, along, left=False)
     width = LONE_RULE_PHOTO_WIDTH if photo and not (bar or base) else LONE_RULE_WIDTH
     return bool(thickness < width * stroke_width(rest.astype(np.float32)))
 
 
-def _meets_at_end(rule: np.ndarray, rest: np.ndarray, along: np.ndarray, left: bool) -> bool:
-    """Whether ``rest`` meets the row run ``rule`` only near its own left (right) end,
-    within ``LONE_RULE_FOOT`` of its width ``along``, over a stretch under a
-    ``LONE_RULE_FOOT_SPAN``-th of it: as a 2's diagonal meets its base, or a 7's stem
-    its bar (a 1's foot is met in its middle, a 0's top too)."""
-    touch = np.flatnonzero((ndi.binary_dilation(rest) & rule).any(axis=0))
+def _meets_at_end(touching: np.ndarray, along: np.ndarray, left: bool) -> bool:
+    """Whether the rest of the ink meets a row run only near its own left (right) end:
+    the middle of the columns where it touches it (``touching``: the run's pixels next
+    to the rest) within ``LONE_RULE_FOOT`` of the rest's width (its columns ``along``)
+    from that end, over a stretch under a ``LONE_RULE_FOOT_SPAN``-th of it. So a 2's
+    diagonal meets its base, or a 7's stem its bar; a 1's foot is met in its middle,
+    and so is a 0's top."""
+    touch = np.flatnonzero(touching.any(axis=0))
     if not touch.size:
         return False
     extent = along[-1] + 1 - along[0]
@@ -1457,11 +1475,11 @@ def _meets_at_end(rule: np.ndarray, rest: np.ndarray, along: np.ndarray, left: b
 
 
 def _stands_on(rule: np.ndarray, rest: np.ndarray) -> bool:
-    """Whether ``rest`` lies on the row run ``rule``: all but ``STANDS_BELOW`` of its
+    """Whether ``rest`` lies on the row run ``rule``: all but ``LONE_RULE_BELOW`` of its
     ink above the rule's lowest row. A 7's bar has its stem below it, a line through
     a digit has ink on both sides: neither is a line the digit stands on."""
     bottom = np.flatnonzero(rule.any(axis=1))[-1]
-    return bool(rest[bottom + 1 :].sum() <= STANDS_BELOW * rest.sum())
+    return bool(rest[bottom + 1 :].sum() <= LONE_RULE_BELOW * rest.sum())
 
 
 def _box_sides(mask: np.ndarray, sides: list, outer: bool = False) -> list:
@@ -2189,7 +2207,8 @@ def closer_look(
         zone = np.asarray(Image.fromarray(rules).resize(size, Image.Resampling.NEAREST))
         # widened by a coarse pixel (the two readings' grids need not line up), then the
         # line found again at full size in it: the digit's strokes off its band stay
-        zone = ndi.binary_dilation(zone, iterations=max(1, round(factor)))
+        coarse = closer.ink.shape[0] / rules.shape[0]  # closer pixels a coarse one
+        zone = ndi.binary_dilation(zone, iterations=max(1, round(coarse)))
         line = zone & (closer.ink > 0)
         if line.any():
             line = ndi.binary_dilation(line & ~_stroke_on(line, 1)) & zone

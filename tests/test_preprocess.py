@@ -18,7 +18,7 @@ from core import preprocess as pp
 from core.errors import ImageError
 from core.preprocess import Preprocessed, PreprocessOptions, preprocess
 from tests import wild
-from tests.strokes import DIGIT_STROKES, EDGE_TO_EDGE, coverage, line, render_strokes
+from tests.strokes import DIGIT_STROKES, EDGE_TO_EDGE, arc, coverage, line, render_strokes
 
 SEVEN = DIGIT_STROKES[7][0]
 
@@ -626,6 +626,29 @@ def test_one_rule_as_wide_as_the_strokes_goes_when_it_runs_far_past_the_digit(ph
     lines = pp.rule_lines(mask, photo=photo)
     row = int(np.flatnonzero(mask.all(axis=1))[0])
     assert lines[row, :20].all() and lines[row, -20:].all()
+    assert np.count_nonzero(mask[: row - 8] & lines[: row - 8]) == 0  # the 3 stays whole
+
+
+@pytest.mark.parametrize("photo", [False, True])
+def test_a_line_ending_in_the_picture_far_past_the_digit_goes(photo):
+    # an underline or a form's line over 60% of the picture but not all of it
+    mask = _on_one_rule(pen=12, rule_width=12, scale=0.45)
+    row = int(np.flatnonzero(mask.all(axis=1))[0])
+    band = slice(row - 1, row + 13)
+    mask[band, :20] = mask[band, -20:] = False
+    lines = pp.rule_lines(mask, photo=photo)
+    assert lines[row + 6, 20:40].all() and lines[row + 6, -40:-20].all()
+    assert np.count_nonzero(mask[: row - 8] & lines[: row - 8]) == 0
+
+
+@pytest.mark.parametrize("photo", [False, True])
+def test_a_twos_own_long_base_ending_in_the_picture_stays(photo):
+    # its base runs past the narrow body by the body's width at both ends, as a line
+    # the 2 stood on would, but the body meets it at its left end only: the diagonal
+    body = arc(0.5, 0.3, 0.08, 0.14, 195, 375) + line((0.58, 0.33), (0.42, 0.75))
+    two = [body, line((0.07, 0.75), (0.93, 0.75))]
+    mask = render_strokes(two, size=240, pen=12, mode="L") > 127
+    assert not pp.rule_lines(mask, photo=photo).any()
 
 
 @pytest.mark.parametrize("photo", [False, True])
@@ -646,6 +669,21 @@ def test_a_stem_running_far_past_the_rest_of_a_tall_four_stays(photo):
     four = [line((0.45, 0.42), (0.3, 0.6), (0.75, 0.6)), line((0.64, 0.0), (0.64, 1.0))]
     mask = render_strokes(four, size=240, pen=12, mode="L") > 127
     assert not pp.rule_lines(mask[:, 40:200], photo=photo).any()
+
+
+@pytest.mark.parametrize("photo", [False, True])
+def test_a_tall_fours_stem_stays_on_a_tilted_ruled_sheet(photo):
+    # on a sheet photographed askew, columns are looked for in the picture transposed:
+    # there a column is a row, and was taken for a line the 4 stood on (a reviewer's
+    # reading, 2026-12-04: the whole stem went)
+    four = [line((0.45, 0.42), (0.3, 0.6), (0.64, 0.6)), line((0.64, 0.0), (0.64, 1.0))]
+    mask = render_strokes(four, size=400, pen=20, mode="L") > 127
+    rows, columns = np.indices(mask.shape)
+    for start in (10, 143, 276):  # three rules of the sheet, tilted a degree
+        mask |= np.abs(rows - start - 0.0175 * columns) < 1.5
+    lines = pp.rule_lines(mask, photo=photo)
+    stem = mask[:, 253:259] & ~lines[:, 253:259]
+    assert stem.any(axis=1).mean() > 0.9
 
 
 def test_one_rule_as_wide_as_the_strokes_stays_when_it_runs_little_past_the_digit():

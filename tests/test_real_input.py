@@ -464,8 +464,10 @@ def _on_paper(ink: np.ndarray, photo: bool, seed: int, blur: float = 0.0) -> byt
         gray = gray + np.random.default_rng(seed).normal(0, 0.015, gray.shape)
     picture = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
     buffer = io.BytesIO()
-    picture = picture.filter(ImageFilter.GaussianBlur(blur))
-    picture.save(buffer, "JPEG" if photo else "PNG", quality=85)
+    if photo:
+        picture.filter(ImageFilter.GaussianBlur(blur)).save(buffer, "JPEG", quality=85)
+    else:
+        picture.save(buffer, "PNG")
     return buffer.getvalue()
 
 
