@@ -55,6 +55,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from statistics import NormalDist
 from typing import NamedTuple
 
@@ -62,6 +63,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 from scipy.optimize import brentq
+from scipy.spatial import ConvexHull
 
 from core.errors import ImageError
 from core.imagefile import load, one_line
@@ -143,6 +145,10 @@ LONE_RULE_SPAN = 0.6  # ... which need not run off the picture: one over this sh
 LONE_RULE_FOOT = 0.35  # ... unless the rest meets it near one end only, the middle of the
 # contact within this share of the rest's width from that end (a 2's base, a 7's bar)...
 LONE_RULE_FOOT_SPAN = 2.5  # ... over a stretch this many times narrower than the rest
+BRIDGE_REACH = 2.0  # a stroke cut by a line heads the way of its ink within this many widths,
+BRIDGE_ALONG = 0.5  # ... along the line when this much of that heading is (its cosine),
+BRIDGE_GAP = 0.8  # ... and is joined to one heading back, this share of the digit away or less,
+BRIDGE_SOLIDITY = 0.93  # ... when the loop it closes is this round (its share of its hull)
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -1295,6 +1301,7 @@ def _level_rules(mask: np.ndarray, photo: bool, upright: bool = True) -> np.ndar
     lines = np.zeros_like(mask)
     for run, axis in runs:
         lines |= run & ~_stroke_on(run, axis)
+    lines &= ~_bridges(lines, runs, mask & ~lines)
     if (mask & ~lines).any() or _blank_paper(runs, mask.shape):
         return lines
     return np.zeros_like(mask)
@@ -1532,8 +1539,10 @@ def box_lines(mask: np.ndarray) -> np.ndarray:
         if len(thin) >= 2:
             sides.append(_outermost(labels, thin, axis))
     frame = np.zeros_like(padded)
-    for side, axis in _box_sides(padded, sides, outer=True):
+    found = _box_sides(padded, sides, outer=True)
+    for side, axis in found:
         frame |= side & ~_stroke_on(side, axis)  # less the strokes beside it
+    frame &= ~_bridges(frame, found, padded & ~frame)
     return frame[1:-1, 1:-1]
 
 
@@ -1609,6 +1618,105 @@ def _stroke_on(rule: np.ndarray, axis: int) -> np.ndarray:
     centre = np.interp(np.arange(inked.shape[1]), bare, middles)
     band = np.abs(grid[:, None] - centre[None, :]) <= thickness / 2 + 0.5
     return rule & ~(band if axis == 1 else band.T)
+
+
+def _bridges(lines: np.ndarray, runs: list, digit: np.ndarray) -> np.ndarray:
+    """The pixels of removed ``lines`` that a stroke lying on them had: what
+    :func:`bridge_cut` gives back on each run (``runs``: ``(run, axis)``)."""
+    back = np.zeros_like(lines)
+    if digit.any():
+        for run, axis in runs:
+            back |= bridge_cut(lines & run, digit, axis)
+    return back
+
+
+def bridge_cut(line: np.ndarray, digit: np.ndarray, axis: int) -> np.ndarray:
+    """The pixels of a removed ``line`` (running along ``axis``, 1: a row) where a
+    stroke of the ``digit`` lay on it: what joins two cut ends heading at each other.
+
+    A stroke lying on a box's side or a rule goes with it (:func:`_stroke_on` keeps
+    only what lies beside): the side of a 0 or a 6 drawn on its box's side, an 8's
+    loop touching it. The stroke leaves two cut ends on the line, each heading (from
+    the ink within ``BRIDGE_REACH`` stroke widths of it to the end) along the line
+    (``BRIDGE_ALONG``) towards the other, at most ``BRIDGE_GAP`` of the digit's
+    extent along the line apart, on large pieces of ink, when the loop the join closes is
+    round (:func:`_round_loops`: the tips of a 3 touching a box's side head at each
+    other too). A stroke crossing the line heads across it and a digit touching the
+    line at one place (a 1's foot, a 7's stem) has one end: both stay cut. A stroke
+    lying on the line with one end on it (a 2's base, a 7's bar) is not found again:
+    it has only one cut end.
+    """
+    back = np.zeros_like(line)
+    if not line.any():
+        return back
+    ends = ndi.binary_dilation(line) & digit
+    labels, count = ndi.label(ends, structure=np.ones((3, 3), bool))
+    if count < 2:
+        return back
+    width = _mean_width(digit) or 1.0
+    reach = BRIDGE_REACH * width
+    grid = np.indices(digit.shape).transpose(1, 2, 0)
+    # a stroke's ends lie on pieces of ink of the digit's size (a 0 cut open is a C, or
+    # two arcs when two sides cut it), not on specks: the grain of a dark band
+    pieces, _ = ndi.label(digit, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(pieces.ravel())
+    sizes[0] = 0
+    large = sizes >= KEEP_FRACTION * sizes.max()
+    found = []  # (place along the line, heading's cosine along it, the end's pixels, piece)
+    for index in range(1, count + 1):
+        own = np.argwhere(labels == index).astype(np.float64)
+        centre = own.mean(axis=0)
+        # the stroke the end is on, near it: not another stroke passing close by
+        near = digit & (((grid - centre) ** 2).sum(axis=2) <= reach**2)
+        parts, _ = ndi.label(near | (labels == index), structure=np.ones((3, 3), bool))
+        body = np.argwhere(parts == parts[tuple(own[0].astype(np.intp))]).astype(np.float64)
+        # the stroke's direction there (its principal axis), pointing from it to the end
+        offset = centre[axis] - body[:, axis].mean()
+        if len(body) >= width**2 and offset:  # a stroke's end, not a speck
+            direction = np.linalg.eigh(np.cov(body.T))[1][:, -1]
+            piece = pieces[tuple(own[0].astype(np.intp))]
+            found.append((centre[axis], abs(direction[axis]) * np.sign(offset), own, piece))
+    found.sort(key=lambda end: end[0])
+    along = np.flatnonzero(digit.any(axis=1 - axis))
+    longest = BRIDGE_GAP * (along[-1] + 1 - along[0])
+    for (start, out, first, one), (stop, back_in, second, other) in pairwise(found):
+        if (
+            not (large[one] and large[other])
+            or out < BRIDGE_ALONG
+            or back_in > -BRIDGE_ALONG
+            or stop - start > longest
+        ):
+            continue
+        # the nearest pixels of the two ends, joined straight, as wide as the strokes
+        gaps = ((first[:, None, :] - second[None, :, :]) ** 2).sum(axis=2)
+        a, b = np.unravel_index(np.argmin(gaps), gaps.shape)
+        steps = int(np.ceil(np.sqrt(gaps[a, b]))) + 1
+        path = np.round(np.linspace(first[a], second[b], steps)).astype(np.intp)
+        seam = np.zeros_like(line)
+        seam[path[:, 0], path[:, 1]] = True
+        seam = ndi.binary_dilation(seam, iterations=max(1, round(width))) & line
+        # the loop it closes is round (a 0's, a 6's): joined, a 3's tips would hold its middle
+        if _round_loops(digit | back | seam, seam):
+            back |= seam
+    return back
+
+
+def _round_loops(mask: np.ndarray, seam: np.ndarray) -> bool:
+    """Whether each hole of ``mask`` beside ``seam`` fills ``BRIDGE_SOLIDITY`` of its
+    convex hull: a loop, not the space a 3 or a 2 holds against a line."""
+    holes, count = _holes(mask)
+    if not count:
+        return True
+    for index in np.unique(holes[ndi.binary_dilation(seam, iterations=2)]):
+        if index == 0:
+            continue
+        points = np.argwhere(holes == index)
+        if len(points) < 3 or np.ptp(points, axis=0).min() == 0:
+            continue  # a sliver between seam and stroke: no loop
+        hull = ConvexHull(points + 0.5)  # pixel centres, their area about one each
+        if len(points) < BRIDGE_SOLIDITY * (hull.volume + hull.area / 2 + 1):
+            return False
+    return True
 
 
 def _length(box: tuple[slice, slice], axis: int) -> int:

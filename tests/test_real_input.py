@@ -944,6 +944,99 @@ def test_a_box_touching_the_digit_is_dropped(model):
     assert read(model, paper(cover)) == 6
 
 
+# Failure-kind E variants (tests/kinds.py, index and seed) once misread: a stroke lying on
+# a side of the box it touches went with the side (a 0 read 9, sure; a 6 read 5, sure).
+ONCE_CUT_ON_THEIR_BOX = ((103, 3), (211, 3), (19, 9), (343, 9))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_CUT_ON_THEIR_BOX)
+def test_digits_once_cut_where_they_lay_on_their_box_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "box-touching" in name
+    assert read(model, data) == label
+
+
+def _boxed_on_its_side(digit: int, side: str, photo: bool) -> bytes:
+    """``digit`` in a box drawn as thick as its pen, one side of the box laid over the
+    digit's own outermost stroke on that ``side``."""
+    cover = coverage(DIGIT_STROKES[digit][0], 200, 6, scale=0.55, height=220)
+    rows = np.flatnonzero(cover.max(axis=1) > 0.5)
+    cols = np.flatnonzero(cover.max(axis=0) > 0.5)
+    top, bottom, left, right = rows[0] - 14, rows[-1] + 14, cols[0] - 14, cols[-1] + 14
+    if side == "left":
+        left = cols[0]
+    elif side == "right":
+        right = cols[-1] - 6
+    else:
+        bottom = rows[-1] - 6
+    frame = np.zeros_like(cover)
+    frame[top : top + 6, left : right + 6] = frame[bottom : bottom + 6, left : right + 6] = 1
+    frame[top : bottom + 6, left : left + 6] = frame[top : bottom + 6, right : right + 6] = 1
+    return _on_paper(np.maximum(cover, frame), photo, seed=digit)
+
+
+# (a photo of the 6 on its box's left side still reads 5: its loop leaves the side
+# too steeply for its end to head along it)
+@pytest.mark.parametrize(
+    ("digit", "side", "photo"),
+    [
+        *((0, side, photo) for side in ("left", "right", "bottom") for photo in (False, True)),
+        (6, "left", False),
+    ],
+)
+def test_a_digit_whose_stroke_lies_on_its_box_is_read(model, digit, side, photo):
+    assert read(model, _boxed_on_its_side(digit, side, photo)) == digit
+
+
+def test_a_stroke_cut_by_a_line_it_lay_on_is_joined_again():
+    mask = np.zeros((120, 100), bool)
+    yy, xx = np.mgrid[:120, :100]
+    zero = np.abs(np.hypot((yy - 60) / 1.4, xx - 50) - 30) < 2.5  # a 0
+    mask |= zero
+    line = np.zeros_like(mask)
+    line[:, 17:25] = True  # a box's side over the 0's left
+    mask |= line
+    back = pp.bridge_cut(line, mask & ~line, axis=0)
+    assert back[50:70, 17:25].any(axis=1).all(), "the 0's side, where it lay on the line"
+    assert not back[:25].any() and not back[95:].any(), "not past where the 0 left it"
+
+
+# Variants a first version of the join read wrong: 3s whose tips touch their box's
+# side, joined along it into a B (read 8 and 9).
+@pytest.mark.parametrize(("index", "seed"), [(1, 7), (361, 9)])
+def test_a_three_whose_tips_touch_its_box_is_not_closed(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "box-touching" in name and label == 3
+    assert read(model, data) == 3
+
+
+def test_grain_along_a_dark_band_is_not_joined():
+    # a photo's dark desk band along the edge is a line; the grain beside it is specks
+    # that head every way: joined, they gave the band back and the digit read blank
+    rng = np.random.default_rng(0)
+    mask = np.zeros((150, 200), bool)
+    line = np.zeros_like(mask)
+    line[:, :12] = True
+    mask[:, 12:16] = rng.random((150, 4)) < 0.5  # the grain
+    yy, xx = np.mgrid[:150, :200]
+    mask |= np.abs(np.hypot((yy - 75) / 1.4, xx - 110) - 30) < 2.5  # a 0 far from it
+    assert not pp.bridge_cut(line, mask, axis=0).any()
+
+
+def test_strokes_crossing_or_ending_on_a_line_are_not_joined_along_it():
+    mask = np.zeros((120, 100), bool)
+    line = np.zeros_like(mask)
+    line[60:66, :] = True  # a rule
+    mask[20:100, 30:35] = True  # a stroke crossing it
+    mask[20:60, 70:75] = True  # a stroke ending on it, from above
+    mask[66:100, 80:85] = True  # and one from below
+    assert not pp.bridge_cut(line, mask, axis=1).any()
+
+
 def test_a_box_drawn_around_the_digit_is_dropped(model):
     cover = coverage(SEVEN, 200, 7, scale=0.6, height=200)
     cover[15:19, 25:175] = cover[181:185, 25:175] = 1.0
