@@ -63,7 +63,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 from scipy.optimize import brentq
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, Delaunay
 
 from core.errors import ImageError
 from core.imagefile import load, one_line
@@ -148,7 +148,9 @@ LONE_RULE_FOOT_SPAN = 2.5  # ... over a stretch this many times narrower than th
 BRIDGE_REACH = 2.0  # a stroke cut by a line heads the way of its ink within this many widths,
 BRIDGE_ALONG = 0.5  # ... along the line when this much of that heading is (its cosine),
 BRIDGE_GAP = 0.8  # ... and is joined to one heading back, this share of the digit away or less,
-BRIDGE_SOLIDITY = 0.93  # ... when the loop it closes is this round (its share of its hull)
+BRIDGE_NOTCH = 0.75  # ... when no ink this share of a stroke wide reaches into the loop it closes
+BRIDGE_BESIDE = 0.25  # ... (a hole beside this share of the join or more,
+BRIDGE_OWN = 0.75  # ... its rim this much the digit's strokes and the joins)
 EDGE_SPAN = 0.6  # a component along an image edge spanning more of it is a frame or a band...
 EDGE_DEPTH = 0.15  # ... when most (EDGE_HUG) of it lies this close to that edge (of the image)
 EDGE_HUG = 0.6
@@ -1301,7 +1303,7 @@ def _level_rules(mask: np.ndarray, photo: bool, upright: bool = True) -> np.ndar
     lines = np.zeros_like(mask)
     for run, axis in runs:
         lines |= run & ~_stroke_on(run, axis)
-    lines &= ~_bridges(lines, runs, mask & ~lines)
+    lines &= ~_bridges(lines, runs, mask)
     if (mask & ~lines).any() or _blank_paper(runs, mask.shape):
         return lines
     return np.zeros_like(mask)
@@ -1542,7 +1544,7 @@ def box_lines(mask: np.ndarray) -> np.ndarray:
     found = _box_sides(padded, sides, outer=True)
     for side, axis in found:
         frame |= side & ~_stroke_on(side, axis)  # less the strokes beside it
-    frame &= ~_bridges(frame, found, padded & ~frame)
+    frame &= ~_bridges(frame, found, padded)
     return frame[1:-1, 1:-1]
 
 
@@ -1620,44 +1622,82 @@ def _stroke_on(rule: np.ndarray, axis: int) -> np.ndarray:
     return rule & ~(band if axis == 1 else band.T)
 
 
-def _bridges(lines: np.ndarray, runs: list, digit: np.ndarray) -> np.ndarray:
-    """The pixels of removed ``lines`` that a stroke lying on them had: what
-    :func:`bridge_cut` gives back on each run (``runs``: ``(run, axis)``)."""
-    back = np.zeros_like(lines)
-    if digit.any():
-        for run, axis in runs:
-            back |= bridge_cut(lines & run, digit, axis)
-    return back
+def _bridges(lines: np.ndarray, runs: list, ink: np.ndarray) -> np.ndarray:
+    """The pixels of ``lines`` removed from ``ink`` that strokes lying on them had: the
+    joins :func:`bridge_cut` finds on all the runs (``runs``: ``(run, axis)``)."""
+    digit = ink & ~lines
+    if not digit.any():
+        return np.zeros_like(lines)
+    return bridge_cut([(lines & run, axis) for run, axis in runs], digit, ink)
 
 
-def bridge_cut(line: np.ndarray, digit: np.ndarray, axis: int) -> np.ndarray:
-    """The pixels of a removed ``line`` (running along ``axis``, 1: a row) where a
-    stroke of the ``digit`` lay on it: what joins two cut ends heading at each other.
+def bridge_cut(
+    lines: list[tuple[np.ndarray, int]], digit: np.ndarray, ink: np.ndarray | None = None
+) -> np.ndarray:
+    """The pixels of removed lines where strokes of the ``digit`` lay on them: what
+    joins two cut ends heading at each other along a line and closes a round loop.
 
     A stroke lying on a box's side or a rule goes with it (:func:`_stroke_on` keeps
     only what lies beside): the side of a 0 or a 6 drawn on its box's side, an 8's
-    loop touching it. The stroke leaves two cut ends on the line, each heading (from
-    the ink within ``BRIDGE_REACH`` stroke widths of it to the end) along the line
-    (``BRIDGE_ALONG``) towards the other, at most ``BRIDGE_GAP`` of the digit's
-    extent along the line apart, on large pieces of ink, when the loop the join closes is
-    round (:func:`_round_loops`: the tips of a 3 touching a box's side head at each
-    other too). A stroke crossing the line heads across it and a digit touching the
-    line at one place (a 1's foot, a 7's stem) has one end: both stay cut. A stroke
-    lying on the line with one end on it (a 2's base, a 7's bar) is not found again:
-    it has only one cut end.
+    loop touching it. ``lines`` holds each removed line's pixels with its axis (1: a
+    row); ``ink`` is the picture's before they went (``digit`` and ``lines`` when not
+    given). The stroke leaves two cut ends on the line (:func:`_cut_joins`), each
+    heading along it towards the other. The join is kept when a hole of ``ink``
+    beside ``BRIDGE_BESIDE`` of it or more, two strokes wide or more, is a loop of
+    the digit's (its rim ``BRIDGE_OWN`` the digit's strokes and the joins, not other
+    lines: a cell of squared paper is none) and every such loop is round
+    (:func:`_round_loop`). The tips of a 3 touching a box's side head at each other
+    too: joined, the space they hold has the 3's middle reaching into it. A stroke
+    crossing a line heads across it and a digit touching it at one place (a 1's
+    foot, a 7's stem) has one end: both stay cut. A stroke lying on a line with one
+    end on it (a 2's base, a 7's bar) is not found again: it has one cut end.
     """
-    back = np.zeros_like(line)
-    if not line.any():
+    back = np.zeros_like(digit)
+    width = _mean_width(digit) or 1.0
+    joins = [(seam, axis) for line, axis in lines for seam in _cut_joins(line, digit, axis, width)]
+    if not joins:
         return back
+    own = digit | np.logical_or.reduce([seam for seam, _ in joins])
+    if ink is None:
+        ink = digit | np.logical_or.reduce([line for line, _ in lines])
+    holes, _ = _holes(ink | own)
+    for seam, axis in joins:
+        beside = holes * ndi.binary_dilation(seam, iterations=2)
+        length = np.count_nonzero(seam.any(axis=1 - axis))
+        loops = []
+        for index in np.unique(beside[beside > 0]):
+            hole = holes == index
+            if (
+                np.count_nonzero((beside == index).any(axis=1 - axis)) > BRIDGE_BESIDE * length
+                and np.count_nonzero(hole) >= (2 * width) ** 2  # no sliver
+            ):
+                rim = ndi.binary_dilation(hole) & ~hole
+                if np.count_nonzero(rim & own) >= BRIDGE_OWN * np.count_nonzero(rim):
+                    loops.append(hole)
+        if loops and all(_round_loop(hole, width) for hole in loops):
+            back |= seam
+    return back
+
+
+def _cut_joins(line: np.ndarray, digit: np.ndarray, axis: int, width: float) -> list:
+    """Joins of the cut ends of ``digit``'s strokes on a removed ``line`` (along
+    ``axis``), each straight, as wide as the strokes (``width``) and within the line.
+
+    The ends pair when each heads (the principal axis of its stroke within
+    ``BRIDGE_REACH`` stroke widths) along the line (``BRIDGE_ALONG``) towards the
+    other, at most ``BRIDGE_GAP`` of the digit's extent along the line apart, both on
+    pieces of ink of the digit's size (not the grain of a dark desk band).
+    """
+    if not line.any():
+        return []
     ends = ndi.binary_dilation(line) & digit
     labels, count = ndi.label(ends, structure=np.ones((3, 3), bool))
     if count < 2:
-        return back
-    width = _mean_width(digit) or 1.0
+        return []
     reach = BRIDGE_REACH * width
     grid = np.indices(digit.shape).transpose(1, 2, 0)
     # a stroke's ends lie on pieces of ink of the digit's size (a 0 cut open is a C, or
-    # two arcs when two sides cut it), not on specks: the grain of a dark band
+    # two arcs when two sides cut it), not on specks
     pieces, _ = ndi.label(digit, structure=np.ones((3, 3), bool))
     sizes = np.bincount(pieces.ravel())
     sizes[0] = 0
@@ -1679,6 +1719,7 @@ def bridge_cut(line: np.ndarray, digit: np.ndarray, axis: int) -> np.ndarray:
     found.sort(key=lambda end: end[0])
     along = np.flatnonzero(digit.any(axis=1 - axis))
     longest = BRIDGE_GAP * (along[-1] + 1 - along[0])
+    joins = []
     for (start, out, first, one), (stop, back_in, second, other) in pairwise(found):
         if (
             not (large[one] and large[other])
@@ -1687,36 +1728,33 @@ def bridge_cut(line: np.ndarray, digit: np.ndarray, axis: int) -> np.ndarray:
             or stop - start > longest
         ):
             continue
-        # the nearest pixels of the two ends, joined straight, as wide as the strokes
+        # the nearest pixels of the two ends, joined straight
         gaps = ((first[:, None, :] - second[None, :, :]) ** 2).sum(axis=2)
         a, b = np.unravel_index(np.argmin(gaps), gaps.shape)
         steps = int(np.ceil(np.sqrt(gaps[a, b]))) + 1
         path = np.round(np.linspace(first[a], second[b], steps)).astype(np.intp)
         seam = np.zeros_like(line)
         seam[path[:, 0], path[:, 1]] = True
-        seam = ndi.binary_dilation(seam, iterations=max(1, round(width))) & line
-        # the loop it closes is round (a 0's, a 6's): joined, a 3's tips would hold its middle
-        if _round_loops(digit | back | seam, seam):
-            back |= seam
-    return back
+        joins.append(ndi.binary_dilation(seam, iterations=max(1, round(width))) & line)
+    return joins
 
 
-def _round_loops(mask: np.ndarray, seam: np.ndarray) -> bool:
-    """Whether each hole of ``mask`` beside ``seam`` fills ``BRIDGE_SOLIDITY`` of its
-    convex hull: a loop, not the space a 3 or a 2 holds against a line."""
-    holes, count = _holes(mask)
-    if not count:
-        return True
-    for index in np.unique(holes[ndi.binary_dilation(seam, iterations=2)]):
-        if index == 0:
-            continue
-        points = np.argwhere(holes == index)
-        if len(points) < 3 or np.ptp(points, axis=0).min() == 0:
-            continue  # a sliver between seam and stroke: no loop
-        hull = ConvexHull(points + 0.5)  # pixel centres, their area about one each
-        if len(points) < BRIDGE_SOLIDITY * (hull.volume + hull.area / 2 + 1):
-            return False
-    return True
+def _round_loop(hole: np.ndarray, width: float) -> bool:
+    """Whether nothing ``BRIDGE_NOTCH`` of a stroke (``width``) wide or more reaches into
+    the convex hull of ``hole`` (a mask). The space a 3 holds against a line has the
+    3's middle reaching into it, however shallow; a 0's or a 6's loop leaves only
+    slivers of a pixel or two between itself and its hull."""
+    points = np.argwhere(hole)
+    low, high = points.min(axis=0), points.max(axis=0) + 1
+    if np.min(high - low) < 2:
+        return False  # a straight sliver, no loop
+    corners = points[ConvexHull(points).vertices]
+    grid = np.indices(tuple(high - low)).reshape(2, -1).T + low
+    hull = (Delaunay(corners).find_simplex(grid) >= 0).reshape(tuple(high - low))
+    notch = hull & ~hole[low[0] : high[0], low[1] : high[1]]
+    return not notch.any() or 2 * ndi.distance_transform_edt(notch).max() < max(
+        BRIDGE_NOTCH * width, 3
+    )
 
 
 def _length(box: tuple[slice, slice], axis: int) -> int:

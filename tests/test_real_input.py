@@ -998,7 +998,7 @@ def test_a_stroke_cut_by_a_line_it_lay_on_is_joined_again():
     line = np.zeros_like(mask)
     line[:, 17:25] = True  # a box's side over the 0's left
     mask |= line
-    back = pp.bridge_cut(line, mask & ~line, axis=0)
+    back = pp.bridge_cut([(line, 0)], mask & ~line)
     assert back[50:70, 17:25].any(axis=1).all(), "the 0's side, where it lay on the line"
     assert not back[:25].any() and not back[95:].any(), "not past where the 0 left it"
 
@@ -1014,6 +1014,54 @@ def test_a_three_whose_tips_touch_its_box_is_not_closed(model, index, seed):
     assert read(model, data) == 3
 
 
+@pytest.mark.parametrize("grid", [False, True])
+@pytest.mark.parametrize("middle", [0.3, 0.6, 0.9])
+def test_the_tips_of_a_three_on_a_grid_line_are_not_joined(middle, grid):
+    # a 3's tips touching a vertical line head along it at each other, as a cut loop's
+    # ends do; joined, they made a B (read 8). The 3's middle reaches into the space
+    # it holds against the line, however shallow (``middle``: how far, of its width),
+    # and the rows of a grid cut that space into cells (a fresh reading's 3s).
+    yy, xx = np.mgrid[:160, :120]
+    mask = np.zeros((160, 120), bool)
+    for centre in (45, 115):  # two right half-rings, their tips on the line at x = 20
+        ring = np.abs(np.hypot(yy - centre, xx - 20) - 35) < 3
+        mask |= ring & (xx >= 20)
+    mask[78:82, 20 + round(35 * (1 - middle)) : 58] = True  # the 3's middle
+    line = np.zeros_like(mask)
+    line[:, 14:22] = True  # a grid line, its band over the tips
+    rows = np.zeros_like(mask)
+    if grid:
+        rows[58:62] = rows[98:102] = True  # the grid's rows, removed too
+    assert not pp.bridge_cut([(line, 0), (rows, 1)], mask & ~line & ~rows).any()
+
+
+def _three_on_a_grid(variant: int, pen: int, spacing: int, photo: bool) -> bytes:
+    """A 3 on squared paper, a column of the grid through its leftmost ink (its tips)."""
+    cover = coverage(DIGIT_STROKES[3][variant], 200, pen, scale=0.6, height=220)
+    left = np.flatnonzero(cover.max(axis=0) > 0.5)[0]
+    grid = np.zeros_like(cover)
+    for x in range(left % spacing, 200, spacing):
+        grid[:, x : x + 3] = 1
+    for y in range(7, 220, spacing):
+        grid[y : y + 3, :] = 1
+    return _on_paper(np.maximum(cover, grid), photo, seed=variant)
+
+
+# A first version of the joins closed these 3s into a B or a 0-like blob (read 9, 8, 0)
+@pytest.mark.parametrize(
+    ("variant", "pen", "spacing", "photo"),
+    [
+        *((0, 6, 40, photo) for photo in (False, True)),
+        *((0, pen, 70, False) for pen in (9, 12)),
+        (0, 9, 40, False),
+        (0, 12, 40, True),
+        (1, 6, 40, True),
+    ],
+)
+def test_a_three_whose_tips_lie_on_a_grid_line_is_read(model, variant, pen, spacing, photo):
+    assert read(model, _three_on_a_grid(variant, pen, spacing, photo)) == 3
+
+
 def test_grain_along_a_dark_band_is_not_joined():
     # a photo's dark desk band along the edge is a line; the grain beside it is specks
     # that head every way: joined, they gave the band back and the digit read blank
@@ -1024,7 +1072,7 @@ def test_grain_along_a_dark_band_is_not_joined():
     mask[:, 12:16] = rng.random((150, 4)) < 0.5  # the grain
     yy, xx = np.mgrid[:150, :200]
     mask |= np.abs(np.hypot((yy - 75) / 1.4, xx - 110) - 30) < 2.5  # a 0 far from it
-    assert not pp.bridge_cut(line, mask, axis=0).any()
+    assert not pp.bridge_cut([(line, 0)], mask).any()
 
 
 def test_strokes_crossing_or_ending_on_a_line_are_not_joined_along_it():
@@ -1034,7 +1082,7 @@ def test_strokes_crossing_or_ending_on_a_line_are_not_joined_along_it():
     mask[20:100, 30:35] = True  # a stroke crossing it
     mask[20:60, 70:75] = True  # a stroke ending on it, from above
     mask[66:100, 80:85] = True  # and one from below
-    assert not pp.bridge_cut(line, mask, axis=1).any()
+    assert not pp.bridge_cut([(line, 1)], mask).any()
 
 
 def test_a_box_drawn_around_the_digit_is_dropped(model):
