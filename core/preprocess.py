@@ -63,7 +63,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 from scipy.optimize import brentq
-from scipy.spatial import ConvexHull, Delaunay
+from scipy.spatial import ConvexHull
 
 from core.errors import ImageError
 from core.imagefile import load, one_line
@@ -1654,29 +1654,47 @@ def bridge_cut(
     """
     back = np.zeros_like(digit)
     width = _mean_width(digit) or 1.0
-    joins = [(seam, axis) for line, axis in lines for seam in _cut_joins(line, digit, axis, width)]
+    # a stroke's ends lie on pieces of ink of the digit's size (a 0 cut open is a C, or
+    # two arcs when two sides cut it), not on specks: the grain of a dark desk band,
+    # the bits a grid's crossings leave
+    pieces, _ = ndi.label(digit, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(pieces.ravel())
+    sizes[0] = 0
+    large = (sizes >= KEEP_FRACTION * sizes.max())[pieces]
+    joins = [(seam, axis) for line, axis in lines for seam in _cut_joins(line, large, axis, width)]
     if not joins:
         return back
     own = digit | np.logical_or.reduce([seam for seam, _ in joins])
     if ink is None:
         ink = digit | np.logical_or.reduce([line for line, _ in lines])
     holes, _ = _holes(ink | own)
+    spans = ndi.find_objects(holes)
     for seam, axis in joins:
-        beside = holes * ndi.binary_dilation(seam, iterations=2)
-        length = np.count_nonzero(seam.any(axis=1 - axis))
+        near = _around(ink_box(seam), 3, seam.shape)
+        beside = holes[near] * ndi.binary_dilation(seam[near], iterations=2)
+        length = np.count_nonzero(seam[near].any(axis=1 - axis))
         loops = []
         for index in np.unique(beside[beside > 0]):
-            hole = holes == index
-            if (
-                np.count_nonzero((beside == index).any(axis=1 - axis)) > BRIDGE_BESIDE * length
-                and np.count_nonzero(hole) >= (2 * width) ** 2  # no sliver
-            ):
-                rim = ndi.binary_dilation(hole) & ~hole
-                if np.count_nonzero(rim & own) >= BRIDGE_OWN * np.count_nonzero(rim):
-                    loops.append(hole)
+            if np.count_nonzero((beside == index).any(axis=1 - axis)) <= BRIDGE_BESIDE * length:
+                continue
+            span = _around(spans[index - 1], 1, seam.shape)
+            hole = holes[span] == index
+            if np.count_nonzero(hole) < (2 * width) ** 2:
+                continue  # a sliver between a join and a stroke
+            rim = ndi.binary_dilation(hole) & ~hole
+            if np.count_nonzero(rim & own[span]) >= BRIDGE_OWN * np.count_nonzero(rim):
+                loops.append(hole)
         if loops and all(_round_loop(hole, width) for hole in loops):
             back |= seam
     return back
+
+
+def _around(box: tuple[slice, slice], margin: int, shape: tuple[int, ...]) -> tuple:
+    """``box`` (row and column slices) grown by ``margin`` px, within ``shape``."""
+    return tuple(
+        slice(max(cut.start - margin, 0), min(cut.stop + margin, side))
+        for cut, side in zip(box, shape, strict=True)
+    )
 
 
 def _cut_joins(line: np.ndarray, digit: np.ndarray, axis: int, width: float) -> list:
@@ -1685,58 +1703,91 @@ def _cut_joins(line: np.ndarray, digit: np.ndarray, axis: int, width: float) -> 
 
     The ends pair when each heads (the principal axis of its stroke within
     ``BRIDGE_REACH`` stroke widths) along the line (``BRIDGE_ALONG``) towards the
-    other, at most ``BRIDGE_GAP`` of the digit's extent along the line apart, both on
-    pieces of ink of the digit's size (not the grain of a dark desk band).
+    other, at most ``BRIDGE_GAP`` of the digit's extent along the line apart. Each
+    end's stroke is looked at near it only: a dense grid leaves hundreds of ends.
     """
-    if not line.any():
+    box = ink_box(line)
+    if box is None:
         return []
-    ends = ndi.binary_dilation(line) & digit
-    labels, count = ndi.label(ends, structure=np.ones((3, 3), bool))
+    box = _around(box, 1, line.shape)
+    corner = np.array([cut.start for cut in box])
+    labels, count = ndi.label(
+        ndi.binary_dilation(line[box]) & digit[box], structure=np.ones((3, 3), bool)
+    )
     if count < 2:
         return []
     reach = BRIDGE_REACH * width
-    grid = np.indices(digit.shape).transpose(1, 2, 0)
-    # a stroke's ends lie on pieces of ink of the digit's size (a 0 cut open is a C, or
-    # two arcs when two sides cut it), not on specks
-    pieces, _ = ndi.label(digit, structure=np.ones((3, 3), bool))
-    sizes = np.bincount(pieces.ravel())
-    sizes[0] = 0
-    large = sizes >= KEEP_FRACTION * sizes.max()
-    found = []  # (place along the line, heading's cosine along it, the end's pixels, piece)
-    for index in range(1, count + 1):
-        own = np.argwhere(labels == index).astype(np.float64)
+    ends = ndi.find_objects(labels)
+    found = []  # (place along the line, heading's cosine along it, the end's pixels)
+    for index in _not_crossing(ends, labels, line[box], axis):
+        end = ends[index - 1]
+        own = np.argwhere(labels[end] == index) + [cut.start for cut in end] + corner
         centre = own.mean(axis=0)
         # the stroke the end is on, near it: not another stroke passing close by
-        near = digit & (((grid - centre) ** 2).sum(axis=2) <= reach**2)
-        parts, _ = ndi.label(near | (labels == index), structure=np.ones((3, 3), bool))
-        body = np.argwhere(parts == parts[tuple(own[0].astype(np.intp))]).astype(np.float64)
+        low = np.maximum(np.floor(centre - reach).astype(np.intp), 0)
+        high = np.minimum(np.ceil(centre + reach).astype(np.intp) + 1, digit.shape)
+        window = (slice(low[0], high[0]), slice(low[1], high[1]))
+        rows, cols = np.ogrid[window]
+        near = digit[window] & ((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 <= reach**2)
+        inner = own[((own >= low) & (own < high)).all(axis=1)] - low  # a long end's middle
+        near[tuple(inner.T)] = True
+        seed = inner[np.argmin(((inner + low - centre) ** 2).sum(axis=1))]
+        parts, _ = ndi.label(near, structure=np.ones((3, 3), bool))
+        body = np.argwhere(parts == parts[tuple(seed)]) + low
         # the stroke's direction there (its principal axis), pointing from it to the end
-        offset = centre[axis] - body[:, axis].mean()
-        if len(body) >= width**2 and offset:  # a stroke's end, not a speck
-            direction = np.linalg.eigh(np.cov(body.T))[1][:, -1]
-            piece = pieces[tuple(own[0].astype(np.intp))]
-            found.append((centre[axis], abs(direction[axis]) * np.sign(offset), own, piece))
+        offset = centre - body.mean(axis=0)
+        if len(body) >= width**2 and offset[axis]:  # a stroke's end, not a speck
+            (var_r, cov), (_, var_c) = np.cov(body.T, bias=True)
+            angle = 0.5 * math.atan2(2 * cov, var_r - var_c)  # from the rows' axis
+            along = abs(math.cos(angle) if axis == 0 else math.sin(angle))
+            found.append((centre[axis], along * np.sign(offset[axis]), own))
     found.sort(key=lambda end: end[0])
     along = np.flatnonzero(digit.any(axis=1 - axis))
     longest = BRIDGE_GAP * (along[-1] + 1 - along[0])
+    pen = max(1, round(width))
     joins = []
-    for (start, out, first, one), (stop, back_in, second, other) in pairwise(found):
-        if (
-            not (large[one] and large[other])
-            or out < BRIDGE_ALONG
-            or back_in > -BRIDGE_ALONG
-            or stop - start > longest
-        ):
+    for (start, out, first), (stop, back_in, second) in pairwise(found):
+        if out < BRIDGE_ALONG or back_in > -BRIDGE_ALONG or stop - start > longest:
             continue
         # the nearest pixels of the two ends, joined straight
         gaps = ((first[:, None, :] - second[None, :, :]) ** 2).sum(axis=2)
         a, b = np.unravel_index(np.argmin(gaps), gaps.shape)
         steps = int(np.ceil(np.sqrt(gaps[a, b]))) + 1
         path = np.round(np.linspace(first[a], second[b], steps)).astype(np.intp)
+        where = _around(
+            tuple(slice(lo, hi + 1) for lo, hi in zip(path.min(0), path.max(0), strict=True)),
+            pen + 1,
+            line.shape,
+        )
         seam = np.zeros_like(line)
         seam[path[:, 0], path[:, 1]] = True
-        joins.append(ndi.binary_dilation(seam, iterations=max(1, round(width))) & line)
+        seam[where] = ndi.binary_dilation(seam[where], iterations=pen) & line[where]
+        joins.append(seam)
     return joins
+
+
+def _not_crossing(ends: list, labels: np.ndarray, line: np.ndarray, axis: int) -> list[int]:
+    """The labels of the cut ends (``ends``: their boxes in ``labels``) that are not one
+    of a stroke crossing ``line`` (along ``axis``): ends on both sides of it that
+    overlap along it over half of the shorter go, before their headings are looked
+    at (a grid cuts a digit into many such pieces, each end costing a tenth of a
+    millisecond; a 0's bottom lying on a rule and bulging past it overlaps its ends
+    little)."""
+    middle = np.flatnonzero(line.any(axis=axis)).mean()  # the line's place across
+    sides = [
+        (end[axis].start, end[axis].stop, (end[1 - axis].start + end[1 - axis].stop) / 2 > middle)
+        for end in ends
+    ]
+    keep = []
+    for index, (start, stop, below) in enumerate(sides, 1):
+        if not any(
+            other_below != below
+            and min(stop, other_stop) - max(start, other_start)
+            >= 0.5 * min(stop - start, other_stop - other_start)
+            for other_start, other_stop, other_below in sides
+        ):
+            keep.append(index)
+    return keep
 
 
 def _round_loop(hole: np.ndarray, width: float) -> bool:
@@ -1748,10 +1799,10 @@ def _round_loop(hole: np.ndarray, width: float) -> bool:
     low, high = points.min(axis=0), points.max(axis=0) + 1
     if np.min(high - low) < 2:
         return False  # a straight sliver, no loop
-    corners = points[ConvexHull(points).vertices]
+    facets = ConvexHull(points).equations  # inside: normal . point + offset <= 0
     grid = np.indices(tuple(high - low)).reshape(2, -1).T + low
-    hull = (Delaunay(corners).find_simplex(grid) >= 0).reshape(tuple(high - low))
-    notch = hull & ~hole[low[0] : high[0], low[1] : high[1]]
+    inside = (grid @ facets[:, :2].T + facets[:, 2] <= 1e-9).all(axis=1)
+    notch = inside.reshape(tuple(high - low)) & ~hole[low[0] : high[0], low[1] : high[1]]
     return not notch.any() or 2 * ndi.distance_transform_edt(notch).max() < max(
         BRIDGE_NOTCH * width, 3
     )

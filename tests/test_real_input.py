@@ -1035,6 +1035,23 @@ def test_the_tips_of_a_three_on_a_grid_line_are_not_joined(middle, grid):
     assert not pp.bridge_cut([(line, 0), (rows, 1)], mask & ~line & ~rows).any()
 
 
+# (a photo of the 0 dipping 2 px past its rules still reads 2: its ends there leave
+# the rule at 60 degrees, no longer heading along it)
+@pytest.mark.parametrize(("dip", "photo"), [(0, False), (0, True), (2, False)])
+def test_a_zero_whose_top_and_bottom_lie_on_rules_is_read(model, dip, photo):
+    # its flat top and bottom lie along two rules, dipping past the lower by ``dip`` px:
+    # the rules' bands cut it into ( ) (read 2 before), and what dips past a rule
+    # beside its ends is no stroke crossing it
+    yy, xx = np.mgrid[:260, :240]
+    bottom = 180 + dip
+    # a 0 with a flat bottom (a superellipse), 6 px wide
+    level = (np.abs((yy - (bottom - 60)) / 60) ** 4 + np.abs((xx - 120) / 40) ** 4) ** 0.25
+    cover = (np.abs(level - 1) < 0.05).astype(np.float32)
+    for row in (60, 180):  # ruled paper
+        cover[row - 2 : row + 2, :] = 1.0
+    assert read(model, _on_paper(cover, photo, seed=dip)) == 0
+
+
 def _three_on_a_grid(variant: int, pen: int, spacing: int, photo: bool) -> bytes:
     """A 3 on squared paper, a column of the grid through its leftmost ink (its tips)."""
     cover = coverage(DIGIT_STROKES[3][variant], 200, pen, scale=0.6, height=220)
