@@ -1626,7 +1626,7 @@ def _bridges(lines: np.ndarray, runs: list, ink: np.ndarray) -> np.ndarray:
     """The pixels of ``lines`` removed from ``ink`` that strokes lying on them had: the
     joins :func:`bridge_cut` finds on all the runs (``runs``: ``(run, axis)``)."""
     digit = ink & ~lines
-    if not digit.any():
+    if not (runs and lines.any() and digit.any()):
         return np.zeros_like(lines)
     return bridge_cut([(lines & run, axis) for run, axis in runs], digit, ink)
 
