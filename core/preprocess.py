@@ -63,7 +63,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 from scipy.optimize import brentq
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, QhullError
 
 from core.errors import ImageError
 from core.imagefile import load, one_line
@@ -1730,6 +1730,8 @@ def _cut_joins(line: np.ndarray, digit: np.ndarray, axis: int, width: float) -> 
         rows, cols = np.ogrid[window]
         near = digit[window] & ((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 <= reach**2)
         inner = own[((own >= low) & (own < high)).all(axis=1)] - low  # a long end's middle
+        if not len(inner):
+            continue
         near[tuple(inner.T)] = True
         seed = inner[np.argmin(((inner + low - centre) ** 2).sum(axis=1))]
         parts, _ = ndi.label(near, structure=np.ones((3, 3), bool))
@@ -1799,7 +1801,10 @@ def _round_loop(hole: np.ndarray, width: float) -> bool:
     low, high = points.min(axis=0), points.max(axis=0) + 1
     if np.min(high - low) < 2:
         return False  # a straight sliver, no loop
-    facets = ConvexHull(points).equations  # inside: normal . point + offset <= 0
+    try:
+        facets = ConvexHull(points).equations  # inside: normal . point + offset <= 0
+    except QhullError:
+        return False  # all in a line: a sliver along a slanted join, no loop
     grid = np.indices(tuple(high - low)).reshape(2, -1).T + low
     inside = (grid @ facets[:, :2].T + facets[:, 2] <= 1e-9).all(axis=1)
     notch = inside.reshape(tuple(high - low)) & ~hole[low[0] : high[0], low[1] : high[1]]

@@ -1079,6 +1079,11 @@ def test_a_three_whose_tips_lie_on_a_grid_line_is_read(model, variant, pen, spac
     assert read(model, _three_on_a_grid(variant, pen, spacing, photo)) == 3
 
 
+def test_a_hole_in_one_slanted_line_is_no_loop():
+    sliver = np.eye(12, dtype=bool)  # a hole one pixel wide along a slanted join
+    assert not pp._round_loop(sliver, width=1.0)
+
+
 def test_grain_along_a_dark_band_is_not_joined():
     # a photo's dark desk band along the edge is a line; the grain beside it is specks
     # that head every way: joined, they gave the band back and the digit read blank
