@@ -78,22 +78,18 @@ def main() -> None:
         f"canvas 280x280 end to end: median {statistics.median(times):.2f} ms, "
         f"p95 {times[int(0.95 * len(times))]:.2f} ms over {len(times)} runs (target <= 5 ms median)"
     )
-    photos = [phone_photo(digit, digit) for digit in range(10)]
-    read = [one_canvas(model, photo) for photo in photos]
-    times = timed(model, photos, 3)
-    print(
-        f"phone JPEG 4000x3000 end to end: median {statistics.median(times):.2f} ms, "
-        f"p95 {times[int(0.95 * len(times))]:.2f} ms over {len(times)} runs, "
-        f"{sum(r == d for d, r in enumerate(read))}/10 read right (target <= 20 ms median)"
-    )
-    photos = [phone_photo(digit, digit, squares=400) for digit in range(10)]
-    read = [one_canvas(model, photo) for photo in photos]
-    times = timed(model, photos, 3)
-    print(
-        f"phone JPEG 4000x3000 on squared paper: median {statistics.median(times):.2f} ms, "
-        f"p95 {times[int(0.95 * len(times))]:.2f} ms over {len(times)} runs, "
-        f"{sum(r == d for d, r in enumerate(read))}/10 read right (no target)"
-    )
+    for squares, name, target in (
+        (0, "end to end", "target <= 20 ms median"),
+        (400, "on squared paper", "no target"),
+    ):
+        photos = [phone_photo(digit, digit, squares) for digit in range(10)]
+        read = [one_canvas(model, photo) for photo in photos]
+        times = timed(model, photos, 3)
+        print(
+            f"phone JPEG 4000x3000 {name}: median {statistics.median(times):.2f} ms, "
+            f"p95 {times[int(0.95 * len(times))]:.2f} ms over {len(times)} runs, "
+            f"{sum(r == d for d, r in enumerate(read))}/10 read right ({target})"
+        )
 
     with tempfile.TemporaryDirectory() as directory:
         paths = []
