@@ -1667,7 +1667,7 @@ def bridge_cut(
     own = digit | np.logical_or.reduce([seam for seam, _ in joins])
     if ink is None:
         ink = digit | np.logical_or.reduce([line for line, _ in lines])
-    holes, _ = _holes(ink | own)
+    holes, _ = _holes(ink)  # the joins lie on the removed lines: ink holds them
     spans = ndi.find_objects(holes)
     for seam, axis in joins:
         near = _around(ink_box(seam), 3, seam.shape)
