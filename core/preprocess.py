@@ -174,6 +174,7 @@ NEIGHBOUR_MASS = 0.5  # ... but not a piece under this fraction of it, cut by th
 NEIGHBOUR_OVERLAP = 0.1  # ... overlapping its columns by no more than this fraction of its width
 NEIGHBOUR_WIDTH = 0.5  # ... narrower than this fraction of its width,
 NEIGHBOUR_HEIGHT = 0.9  # ... and shorter than this fraction of its height
+NEIGHBOUR_GAP = 0.1  # ... (its width at least half its height when this far apart, of that)
 HOLE_KEEP = 0.4  # thickening may fill this fraction of a loop's inscribed radius...
 MIN_HOLE_RADIUS = 1.5  # ... of a loop this wide (px at WORK_BOX scale) or more
 CLOSER_FACTOR = 2.0  # a digit in an input reduced this much or more...
@@ -1928,15 +1929,22 @@ def _neighbour_piece(part: tuple, digit: tuple, share: float, width: int) -> boo
     the digit's columns but for ``NEIGHBOUR_OVERLAP`` of its width (a slant; the
     digit's box, ``digit``, touches neither side: a digit of two strokes cropped
     tight has one at each), holds under ``NEIGHBOUR_MASS`` of its ink (``share``),
-    and is narrower than ``NEIGHBOUR_WIDTH`` of the digit and shorter than
+    and is narrower than ``NEIGHBOUR_WIDTH`` of the digit (of half its height, if
+    wider, when the piece lies ``NEIGHBOUR_GAP`` of that height away or more: a 1
+    is narrow, the next digit's sliver not, and a 7's bar ends near its stem)
+    and shorter than
     ``NEIGHBOUR_HEIGHT`` of it: the crop keeps a sliver of each neighbour, while a
     7's bar stopping short of its stem, or a 1's flag, is long. A 5's bar or a 4's
     stem overlaps the columns of the rest.
     """
     if share >= NEIGHBOUR_MASS or digit[1].start == 0 or digit[1].stop == width:
         return False
-    if part[1].stop - part[1].start >= NEIGHBOUR_WIDTH * (digit[1].stop - digit[1].start):
-        return False  # a 7's bar, a 1's flag: as long as the digit is wide, or longer
+    wide, high = digit[1].stop - digit[1].start, digit[0].stop - digit[0].start
+    gap = max(part[1].start - digit[1].stop, digit[1].start - part[1].stop)
+    if gap >= NEIGHBOUR_GAP * high:  # as far as the next digit: a narrow 1 is no measure
+        wide = max(wide, high / 2)
+    if part[1].stop - part[1].start >= NEIGHBOUR_WIDTH * wide:
+        return False  # a 7's bar, a 1's flag: as long as a digit is wide, or longer
     if part[0].stop - part[0].start >= NEIGHBOUR_HEIGHT * (digit[0].stop - digit[0].start):
         return False  # the digit's own stroke, cut by a crop through the digit
     cols, slack = part[1], NEIGHBOUR_OVERLAP * (digit[1].stop - digit[1].start)

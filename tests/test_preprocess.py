@@ -233,6 +233,17 @@ def test_pieces_of_the_neighbours_cut_by_a_close_crop_are_not_the_digits():
     assert np.abs(preprocess(ink).pixels - plain.pixels).max() < 0.05
 
 
+def test_pieces_of_the_neighbours_beside_a_one_are_not_the_ones():
+    # a 1 cropped from "512": the 2's arc and foot at the right edge are wider than
+    # half the 1, which is narrow; they are a neighbour's (kind C's 1s read a sure 8)
+    one = [line((0.5, 0.1), (0.45, 0.9))]
+    ink = coverage(one, 140, 8, scale=0.9)
+    arc = coverage([line((0.0, 0.9), (0.5, 0.2), (1.0, 0.5))], 30, 6)[:, :20]
+    ink[10:40, 120:140] = np.maximum(ink[10:40, 120:140], arc)
+    ink[118:126, 118:140] = 1.0
+    assert _parts_kept(ink) == [True, False, False]
+
+
 def test_a_digit_of_two_strokes_cropped_tight_keeps_both():
     # one stroke at each side of the frame: the digit's own, not a neighbour's pieces
     four = [line((0.3, 0.1), (0.2, 0.58), (0.55, 0.58)), line((0.85, 0.1), (0.6, 0.9))]
@@ -246,6 +257,13 @@ def test_a_digit_of_two_strokes_cropped_tight_keeps_both():
     ink = coverage(seven, 140, 8, scale=1.0)
     ink = ink[:, np.flatnonzero(ink.any(0))[0] :]
     assert _parts_kept(ink) == [True, True]
+    # nor when its stem stands upright, narrow: the bar is as long as a digit is wide,
+    # or, short, ends near the stem
+    for bar in ((0.1, 0.38), (0.32, 0.44)):
+        seven = [line((bar[0], 0.15), (bar[1], 0.15)), line((0.53, 0.12), (0.51, 0.9))]
+        ink = coverage(seven, 140, 8, scale=1.0)
+        ink = ink[:, np.flatnonzero(ink.any(0))[0] :]
+        assert _parts_kept(ink) == [True, True], bar
     # a 5's bar reaching the right edge lies over its body's columns: kept
     five = [
         line((0.35, 0.15), (0.3, 0.45), (0.6, 0.5), (0.6, 0.8), (0.3, 0.85)),

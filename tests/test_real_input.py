@@ -620,6 +620,20 @@ def test_small_digits_once_read_blank_are_read_at_the_finer_scale(model, monkeyp
 # ---------------------------------------------------------------- C: thick strokes
 
 
+# 1s cropped from a number, a neighbour's pieces beside them wider than half the
+# narrow 1 (two read a sure 8)
+ONCE_READ_WITH_THEIR_NEIGHBOURS = ((99, 7), (199, 7), (199, 5))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_READ_WITH_THEIR_NEIGHBOURS)
+def test_ones_once_read_with_their_neighbours_pieces_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("C", index, seed)
+    assert "from-a-number" in name and label == 1
+    assert read(model, data) == label
+
+
 @pytest.mark.parametrize("pen", [16, 22])
 def test_strokes_thick_for_a_tight_crop_stay_solid(model, pen):
     cover = coverage(SEVEN, 110, pen, scale=1.05, height=130)
