@@ -167,6 +167,8 @@ PEEL_SIDE = 100  # frames are looked for with the ink's box pooled to at most th
 FRAME_FILL = 1.5  # a frame touching the digit encloses this many times its ink or more...
 FRAME_DEPTH = 1.5  # ... is the ink within this many stroke widths of the outside...
 FRAME_INNER = 0.2  # ... when this share of the ink lies deeper (the digit)
+FRAME_GAP = 0.15  # ... or encloses it with a gap this share of its side shut (a pen lifted)
+FRAMED_EXTENT = 0.5  # ... when the digit inside has a part spanning this share of the frame
 FRAMED_FRACTION = 0.15  # a frame surrounds ink with at least this fraction of its own
 KEEP_FRACTION = 0.1  # components with this fraction of the digit's ink are parts of it...
 NEAR_FRACTION = 0.5  # ... when their gap to it is under this fraction of its size
@@ -888,9 +890,12 @@ def peel_frame(keep: np.ndarray) -> np.ndarray:
     cannot tell them apart. With the loops of the ink filled, the frame is the ink
     within ``FRAME_DEPTH`` stroke widths of the outside; when over ``FRAME_INNER``
     of the ink lies deeper, and that ink is surrounded by the frame
-    (:func:`_surrounds`), the deeper ink is the digit. A digit's own strokes all
-    lie near its outside (a 0 or an 8 has nothing deep inside), so a digit without
-    a frame is returned whole.
+    (:func:`_surrounds`), the deeper ink is the digit. A circle whose ends do not
+    meet encloses nothing; its gap, up to ``FRAME_GAP`` of the ink's side, is shut
+    (:func:`_enclosed`) when the ink surrounds its middle, and then the digit must
+    have a part spanning ``FRAMED_EXTENT`` of the frame (not grain in a 6's loop).
+    A digit's own strokes all lie near its outside (a 0 or an 8 has nothing deep
+    inside), so a digit without a frame is returned whole.
     """
     box = ink_box(keep)
     if box is None:
@@ -917,14 +922,25 @@ def _peel(keep: np.ndarray) -> np.ndarray:
     background, _ = ndi.label(~keep)
     filled = background != background[0, 0]
     inked = int(np.count_nonzero(keep))
-    if np.count_nonzero(filled) < FRAME_FILL * inked:
-        return keep  # no enclosed area large for the ink: no frame around anything
     width = _mean_width(keep)
+    deep, gap = FRAME_DEPTH * width + 1, 0.0
+    if np.count_nonzero(filled) < FRAME_FILL * inked:
+        if not _surrounds(keep, (keep.shape[0] // 2, keep.shape[1] // 2)):
+            return keep  # no frame around the middle, open or closed
+        gap = FRAME_GAP * max(keep.shape)
+        filled = _enclosed(keep, gap)
+        if np.count_nonzero(filled) < FRAME_FILL * inked:
+            return keep  # no enclosed area large for the ink: no frame around anything
+        # a shut gap may enclose a bay of the digit's own (a 6's mouth): its ink lies
+        # within half the gap of the outside
+        deep = max(deep, gap / 2)
     # taxicab depth: a fraction of the cost of the Euclidean one, close enough here
     depth = ndi.distance_transform_cdt(filled, metric="taxicab")
-    inner = keep & (depth > FRAME_DEPTH * width + 1)
+    inner = keep & (depth > deep)
     if np.count_nonzero(inner) < FRAME_INNER * inked:
         return keep
+    if gap and _largest_extent(inner) < FRAMED_EXTENT * max(keep.shape):
+        return keep  # grain in a loop whose gap was shut, not a digit in a circle
     rows, cols = np.nonzero(inner)
     centre = (int(rows.mean()), int(cols.mean()))
     if not _surrounds(keep & ~inner, centre):
@@ -935,6 +951,33 @@ def _peel(keep: np.ndarray) -> np.ndarray:
     near = ndi.binary_dilation(inner, iterations=reach)
     frame_width = _mean_width(keep & ~near) or width
     return ndi.binary_dilation(inner, iterations=reach, mask=keep & (depth > frame_width + 0.5))
+
+
+def _largest_extent(mask: np.ndarray) -> int:
+    """The longer side, in px, of the box of the largest 8-connected part of ``mask``."""
+    labels, count = ndi.label(mask, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return 0
+    largest = int(np.argmax(np.bincount(labels.ravel())[1:])) + 1
+    rows, cols = ndi.find_objects(labels)[largest - 1]
+    return max(rows.stop - rows.start, cols.stop - cols.start)
+
+
+def _enclosed(keep: np.ndarray, gap: float) -> np.ndarray:
+    """What ``keep`` encloses, with gaps in it up to ``gap`` px wide shut: a circle
+    drawn around a digit whose ends do not meet still holds it.
+
+    The outside is the background reachable from the margin by a disk of radius
+    ``gap / 2``, grown back by that radius: it passes no narrower gap.
+    """
+    radius = gap / 2
+    margin = int(radius) + 2  # room for the disk all round
+    background = np.pad(~keep, margin, constant_values=True)
+    # taxicab distances (a diamond, not a disk): a fraction of the cost, close enough
+    labels, _ = ndi.label(ndi.distance_transform_cdt(background, metric="taxicab") > radius)
+    seed = labels == labels[0, 0]
+    outside = ndi.distance_transform_cdt(~seed, metric="taxicab") <= radius
+    return ~outside[margin:-margin, margin:-margin]
 
 
 def _mean_width(mask: np.ndarray) -> float:

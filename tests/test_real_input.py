@@ -972,6 +972,29 @@ def test_digits_once_cut_where_they_lay_on_their_box_are_read(model, index, seed
     assert read(model, data) == label
 
 
+# circles whose ends do not meet, touching the digit (one a sure 0, one a sure 9 read 0)
+ONCE_READ_WITH_AN_OPEN_CIRCLE = ((116, 3), (218, 3), (458, 3), (176, 5), (236, 9), (20, 21))
+
+
+@pytest.mark.parametrize(("index", "seed"), ONCE_READ_WITH_AN_OPEN_CIRCLE)
+def test_digits_once_read_with_an_open_circle_are_read(model, index, seed):
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("E", index, seed)
+    assert "circled" in name
+    assert read(model, data) == label
+
+
+def test_grain_in_a_small_sixs_open_loop_is_no_digit_in_a_circle(model):
+    # shutting the gap of the 6's loop enclosed the grain inside it, which a first
+    # version kept as the digit (a sure 7)
+    from tests.kinds import make_variant
+
+    name, data, label, _ = make_variant("B", 190, 3)
+    assert "small" in name and label == 6
+    assert read(model, data) == label
+
+
 def _boxed_on_its_side(digit: int, side: str, photo: bool) -> bytes:
     """``digit`` in a box drawn as thick as its pen, one side of the box laid over the
     digit's own outermost stroke on that ``side``."""
