@@ -967,11 +967,12 @@ def _enclosed(keep: np.ndarray, gap: float) -> np.ndarray:
     """What ``keep`` encloses, with gaps in it up to ``gap`` px wide shut: a circle
     drawn around a digit whose ends do not meet still holds it.
 
-    The outside is the background reachable from the margin by a disk of radius
-    ``gap / 2``, grown back by that radius: it passes no narrower gap.
+    The outside is the background reachable from the margin by a diamond (taxicab
+    ball) of radius ``gap / 2``, grown back by that radius: it passes no narrower
+    gap. The margin leaves room for it all round, so the corner is outside.
     """
     radius = gap / 2
-    margin = int(radius) + 2  # room for the disk all round
+    margin = int(radius) + 2
     background = np.pad(~keep, margin, constant_values=True)
     # taxicab distances (a diamond, not a disk): a fraction of the cost, close enough
     labels, _ = ndi.label(ndi.distance_transform_cdt(background, metric="taxicab") > radius)
@@ -1975,8 +1976,7 @@ def _neighbour_piece(part: tuple, digit: tuple, share: float, width: int) -> boo
     and is narrower than ``NEIGHBOUR_WIDTH`` of the digit (of half its height, if
     wider, when the piece lies ``NEIGHBOUR_GAP`` of that height away or more: a 1
     is narrow, the next digit's sliver not, and a 7's bar ends near its stem)
-    and shorter than
-    ``NEIGHBOUR_HEIGHT`` of it: the crop keeps a sliver of each neighbour, while a
+    and shorter than ``NEIGHBOUR_HEIGHT`` of it: the crop keeps a sliver of each neighbour, while a
     7's bar stopping short of its stem, or a 1's flag, is long. A 5's bar or a 4's
     stem overlaps the columns of the rest.
     """
