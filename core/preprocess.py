@@ -959,8 +959,8 @@ def _largest_extent(mask: np.ndarray) -> int:
     if count == 0:
         return 0
     largest = int(np.argmax(np.bincount(labels.ravel())[1:])) + 1
-    rows, cols = ndi.find_objects(labels)[largest - 1]
-    return max(rows.stop - rows.start, cols.stop - cols.start)
+    box = ndi.find_objects(labels)[largest - 1]
+    return max(_length(box, 0), _length(box, 1))
 
 
 def _enclosed(keep: np.ndarray, gap: float) -> np.ndarray:
@@ -1976,21 +1976,21 @@ def _neighbour_piece(part: tuple, digit: tuple, share: float, width: int) -> boo
     and is narrower than ``NEIGHBOUR_WIDTH`` of the digit (of half its height, if
     wider, when the piece lies ``NEIGHBOUR_GAP`` of that height away or more: a 1
     is narrow, the next digit's sliver not, and a 7's bar ends near its stem)
-    and shorter than ``NEIGHBOUR_HEIGHT`` of it: the crop keeps a sliver of each neighbour, while a
-    7's bar stopping short of its stem, or a 1's flag, is long. A 5's bar or a 4's
-    stem overlaps the columns of the rest.
+    and shorter than ``NEIGHBOUR_HEIGHT`` of it: the crop keeps a sliver of each
+    neighbour, while a 7's bar stopping short of its stem, or a 1's flag, is long.
+    A 5's bar or a 4's stem overlaps the columns of the rest.
     """
     if share >= NEIGHBOUR_MASS or digit[1].start == 0 or digit[1].stop == width:
         return False
-    wide, high = digit[1].stop - digit[1].start, digit[0].stop - digit[0].start
+    wide, high = _length(digit, 1), _length(digit, 0)
     gap = max(part[1].start - digit[1].stop, digit[1].start - part[1].stop)
-    if gap >= NEIGHBOUR_GAP * high:  # as far as the next digit: a narrow 1 is no measure
-        wide = max(wide, high / 2)
-    if part[1].stop - part[1].start >= NEIGHBOUR_WIDTH * wide:
+    # as far as the next digit: a narrow 1 is no measure
+    measure = max(wide, high / 2) if gap >= NEIGHBOUR_GAP * high else wide
+    if _length(part, 1) >= NEIGHBOUR_WIDTH * measure:
         return False  # a 7's bar, a 1's flag: as long as a digit is wide, or longer
-    if part[0].stop - part[0].start >= NEIGHBOUR_HEIGHT * (digit[0].stop - digit[0].start):
+    if _length(part, 0) >= NEIGHBOUR_HEIGHT * high:
         return False  # the digit's own stroke, cut by a crop through the digit
-    cols, slack = part[1], NEIGHBOUR_OVERLAP * (digit[1].stop - digit[1].start)
+    cols, slack = part[1], NEIGHBOUR_OVERLAP * wide
     return (cols.stop == width and cols.start >= digit[1].stop - slack) or (
         cols.start == 0 and cols.stop <= digit[1].start + slack
     )
